@@ -1,0 +1,55 @@
+"""User-facing errors.
+
+Everything a user can cause (bad data file, bad flag, unreachable model) is raised as a
+:class:`ClueError`; the CLI prints its one-line message and exits with code 2, never a traceback.
+Programming errors stay ordinary exceptions so they are not mistaken for user mistakes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ClueError(Exception):
+    """An error the user can fix; its message is a complete, one-line explanation."""
+
+    exit_code = 2
+
+
+class DataError(ClueError):
+    """A dataset file is missing or malformed. Names file, line and field so it can be fixed."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.field = field
+        self.detail = message
+        where = self.path
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field '{field}'"
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigError(ClueError):
+    """A command-line flag, model spec or setting is invalid or conflicts with another."""
+
+
+class BackendError(ClueError):
+    """A model backend cannot be loaded or reached (not a per-request failure, which is retried)."""
+
+
+class DataProtectionError(ClueError):
+    """Credentialed (DUA-bound) data would leave the machine without the user's explicit consent."""
+
+
+class RunLockedError(ClueError):
+    """Another `clue` process is writing to the same run directory."""

@@ -1,0 +1,159 @@
+"""The one small interface every model backend implements, and the registry keyed by spec prefix.
+
+A backend knows nothing about tasks: it turns chat messages into prompt text with the model's own
+template, counts tokens, and generates completions for a batch of requests, reporting each one the
+moment it finishes so the runner can commit it before the next one arrives (a crash loses at most
+the requests in flight).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Protocol, Sequence
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding settings; part of every cache key and recorded in every result."""
+
+    max_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 1234
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    """One generation request. `key` is the runner's cache key, echoed on the completion."""
+
+    key: str
+    messages: Sequence[Message]
+    decoding: Decoding
+
+
+@dataclass
+class Completion:
+    """What came back for one request.
+
+    finish_reason is "stop", "length" or "error"; "error" means the backend gave up after its
+    retries (the sample is then recorded as failed, never scored as a wrong answer).
+    """
+
+    key: str
+    text: str
+    finish_reason: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float = 0.0
+    error: str | None = None
+    attempts: int = 1
+
+
+class Tokenizer(Protocol):
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+
+OnCompletion = Callable[[Completion], None]
+
+
+@dataclass
+class BackendOptions:
+    """Every backend option the CLI can set; each backend reads the ones it understands."""
+
+    base_urls: list[str] = field(default_factory=list)
+    concurrency: int = 8
+    timeout: float = 600.0
+    max_retries: int = 5
+    api_key_env: str | None = None
+    tokenizer: str | None = None  # HF tokenizer name/path for exact counts on openai: backends
+    max_model_len: int | None = None
+    n_ctx: int | None = None
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    device: str | None = None
+    dtype: str | None = None
+    batch_size: int = 8
+    tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    distributed_executor_backend: str | None = None
+    gpu_memory_utilization: float = 0.9
+    enable_prefix_caching: bool = True
+    trust_remote_code: bool = False
+
+
+class Backend(abc.ABC):
+    """A model. Constructing one must not open network connections (the data-protection check
+    runs after construction and before any request)."""
+
+    name: str = "backend"
+
+    def __init__(self, spec: str, options: BackendOptions) -> None:
+        self.spec = spec
+        self.options = options
+
+    @property
+    @abc.abstractmethod
+    def model_id(self) -> str:
+        """Stable identity used in cache keys (e.g. a GGUF file's sha256, a HF name + revision)."""
+
+    @property
+    @abc.abstractmethod
+    def context_length(self) -> int:
+        """Maximum tokens of prompt + generation."""
+
+    @property
+    @abc.abstractmethod
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer, or a documented approximation (see info()["tokenizer"])."""
+
+    @abc.abstractmethod
+    def render(self, messages: Sequence[Message]) -> str:
+        """The exact prompt text the model sees for these messages, generation prompt included."""
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenizer.encode(self.render(messages)))
+
+    @abc.abstractmethod
+    def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
+        """Generate all requests; call on_completion in the calling thread as each one finishes."""
+
+    def remote_hosts(self) -> list[str]:
+        """Hosts outside this machine that requests would be sent to (empty for local engines)."""
+        return []
+
+    def info(self) -> dict:
+        """Facts recorded in config.json: template sha256, system-role handling, tokenizer kind."""
+        return {"backend": self.name, "spec": self.spec, "model_id": self.model_id}
+
+    def close(self) -> None:
+        """Release engines, sockets and threads."""
+
+
+BackendFactory = Callable[[str, BackendOptions], Backend]
+_REGISTRY: dict[str, BackendFactory] = {}
+
+
+def register(prefix: str) -> Callable[[BackendFactory], BackendFactory]:
+    """Class decorator: make a backend available as `PREFIX:...` model specs."""
+
+    def deco(cls: BackendFactory) -> BackendFactory:
+        _REGISTRY[prefix] = cls
+        return cls
+
+    return deco
+
+
+def registered_prefixes() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def _factory(prefix: str) -> BackendFactory | None:
+    return _REGISTRY.get(prefix)

@@ -1,0 +1,100 @@
+"""What a task is: rows in, samples (chat messages + reference) out, outputs in, scores out.
+
+A task reads its prompts and settings from the protocol file (never from code), builds every
+prompt so it fits the model's context (cutting only the document part, and saying so on the
+sample), and scores a batch of outputs (batched because BERTScore is).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from cluebench.models.base import Message
+
+
+@dataclass
+class Truncation:
+    """How much of a sample's document text was cut to fit the context."""
+
+    truncated: bool = False
+    tokens_dropped: int = 0
+    answer_survived: bool = True
+
+
+@dataclass
+class Sample:
+    """One prompt to send and everything needed to score its answer."""
+
+    id: str
+    messages: list[Message]
+    reference: str
+    max_tokens: int
+    shot_ids: list[str] = field(default_factory=list)
+    cluster: str | None = None
+    subtask: int | None = None
+    gold: Any = None  # structured reference: a label, a letter, a list of codes
+    truncation: Truncation = field(default_factory=Truncation)
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.cluster is None:
+            self.cluster = self.id
+
+
+@dataclass
+class Score:
+    """A scored sample: parsed answer, per-sample metrics (0-100) and error flags."""
+
+    parsed: Any
+    metrics: dict[str, float]
+    flags: dict[str, Any]
+
+
+class PromptBudget(abc.ABC):
+    """Token accounting against the model under test (its own tokenizer and chat template)."""
+
+    context_length: int
+
+    @abc.abstractmethod
+    def count(self, messages: Sequence[Message]) -> int:
+        """Prompt tokens of these messages once rendered with the model's template."""
+
+    @abc.abstractmethod
+    def encode(self, text: str) -> list[int]: ...
+
+    @abc.abstractmethod
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+
+class Task(abc.ABC):
+    """One CLUE task. Subclasses are registered in `cluebench.tasks.registry`."""
+
+    id: str
+
+    def __init__(self, spec: dict, protocol: dict) -> None:
+        self.spec = spec  # this task's table from the protocol file
+        self.protocol = protocol  # the whole protocol file, for shared settings
+
+    @property
+    def level(self) -> int:
+        return int(self.spec["level"])
+
+    @property
+    def credentialed(self) -> bool:
+        return bool(self.spec["credentialed"])
+
+    @property
+    def headline(self) -> str:
+        return str(self.spec["headline"])
+
+    @abc.abstractmethod
+    def build_samples(
+        self, rows: list[dict], budget: PromptBudget, limit: int | None = None
+    ) -> tuple[list[Sample], list[str]]:
+        """Return (samples to evaluate, shot ids). `limit` caps evaluated items after the shots."""
+
+    @abc.abstractmethod
+    def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
+        """Score outputs (same order as samples). Must never raise on any output text."""
