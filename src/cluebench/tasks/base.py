@@ -20,7 +20,7 @@ class Truncation:
 
     truncated: bool = False
     tokens_dropped: int = 0
-    answer_survived: bool = True
+    answer_survived: bool | None = True  # None: the task has no answer span to check
 
 
 @dataclass

@@ -1,0 +1,272 @@
+"""`clue`: argument parsing only; each command calls one function elsewhere.
+
+User mistakes (ClueError) print one line and exit 2; Ctrl-C says how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from cluebench import __version__
+from cluebench.errors import ClueError, ConfigError
+
+
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model backend")
+    g.add_argument("--model", help="model spec: llamacpp:PATH.gguf | hf:NAME_OR_PATH | vllm:NAME_OR_PATH | openai:MODEL (default: the embedded SmolLM2-135M-Instruct)")
+    g.add_argument("--base-url", action="append", default=[], help="OpenAI-compatible endpoint (repeat to spread requests over several)")
+    g.add_argument("--api-key-env", help="name of the environment variable holding the API key (the key itself is never written anywhere)")
+    g.add_argument("--concurrency", type=int, default=8, help="requests in flight per endpoint (openai:)")
+    g.add_argument("--timeout", type=float, default=600.0, help="seconds per request before it is retried (openai:)")
+    g.add_argument("--max-retries", type=int, default=5, help="retries per request on 429/5xx/timeouts/broken responses")
+    g.add_argument("--tokenizer", help="local HF tokenizer for exact token counts with openai: models")
+    g.add_argument("--max-model-len", type=int, help="context length (vllm:, openai:)")
+    g.add_argument("--n-ctx", type=int, help="context length for llamacpp: (default: the model's, at most 8192)")
+    g.add_argument("--n-threads", type=int, help="CPU threads for llamacpp:")
+    g.add_argument("--n-gpu-layers", type=int, default=0, help="layers offloaded to the GPU (llamacpp:)")
+    g.add_argument("--device", help="device for hf: (cpu, cuda, cuda:1)")
+    g.add_argument("--dtype", help="dtype for hf:/vllm: (auto, bfloat16, float16, float32)")
+    g.add_argument("--batch-size", type=int, default=8, help="generation batch size (hf:)")
+    g.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model replica")
+    g.add_argument("--pipeline-parallel-size", type=int, default=1, help="vllm: pipeline stages (across nodes with Ray)")
+    g.add_argument("--distributed-executor-backend", choices=["mp", "ray"], help="vllm: ray for models that span nodes")
+    g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    g.add_argument("--no-prefix-caching", action="store_true", help="vllm: disable prefix caching")
+    g.add_argument("--trust-remote-code", action="store_true")
+
+
+def _backend_options(args: argparse.Namespace):
+    from cluebench.models.base import BackendOptions
+
+    if args.concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1, got {args.concurrency}")
+    if args.max_retries < 0:
+        raise ConfigError(f"--max-retries must be 0 or more, got {args.max_retries}")
+    if args.timeout <= 0:
+        raise ConfigError(f"--timeout must be positive seconds, got {args.timeout}")
+    model = args.model or ""
+    if args.base_url and not model.startswith("openai:"):
+        raise ConfigError("--base-url only applies to openai:MODEL specs; give --model openai:NAME")
+    if model.startswith("openai:") and not args.base_url:
+        raise ConfigError("openai: models need at least one --base-url (e.g. http://127.0.0.1:8000/v1)")
+    if args.api_key_env and args.api_key_env not in os.environ:
+        raise ConfigError(f"--api-key-env names ${args.api_key_env}, which is not set in the environment")
+    return BackendOptions(
+        base_urls=list(args.base_url),
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        api_key_env=args.api_key_env,
+        tokenizer=args.tokenizer,
+        max_model_len=args.max_model_len,
+        n_ctx=args.n_ctx,
+        n_threads=args.n_threads,
+        n_gpu_layers=args.n_gpu_layers,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        tensor_parallel_size=args.tensor_parallel_size,
+        pipeline_parallel_size=args.pipeline_parallel_size,
+        distributed_executor_backend=args.distributed_executor_backend,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        enable_prefix_caching=not args.no_prefix_caching,
+        trust_remote_code=args.trust_remote_code,
+    )
+
+
+def _data_dir(value: str | None) -> Path | None:
+    raw = value or os.environ.get("CLUE_DATA_DIR")
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        source = "--data-dir" if value else "CLUE_DATA_DIR"
+        raise ConfigError(f"{source} {path} is not a readable directory")
+    return path
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cluebench.run.report_cli import print_run_summary
+    from cluebench.run.runner import RunSettings, run
+    from cluebench.tasks.protocol import expand_task_selection
+
+    settings = RunSettings(
+        model=args.model,
+        tasks=expand_task_selection(args.tasks),
+        limit=args.limit,
+        data_dir=_data_dir(args.data_dir),
+        out=Path(args.out) if args.out else None,
+        backend=_backend_options(args),
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=args.seed,
+        allow_remote_credentialed_data=args.allow_remote_credentialed_data,
+        longhealth_budget=args.longhealth_budget,
+        bertscore_model=args.bertscore_model,
+        bertscore_layers=args.bertscore_layers,
+        entity_extractor=args.entity_extractor,
+        write_report=not args.no_report,
+    )
+    outcome = run(settings)
+    print_run_summary(outcome)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from cluebench.run.score import score_predictions
+
+    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir))
+    if args.json:
+        print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
+    else:
+        from cluebench.run.report_cli import print_score
+
+        print_score(result)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from cluebench.analysis.compare import compare_runs, format_comparison
+
+    result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
+    print(json.dumps(result, indent=2) if args.json else format_comparison(result))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cluebench.report.html import write_report
+
+    runs = [Path(r) for r in args.runs]
+    for r in runs:
+        if not (r / "results.json").is_file():
+            raise ConfigError(f"{r} is not a run directory (no results.json); give directories written by `clue run`")
+    out = Path(args.out) if args.out else (runs[0] / "report.html" if len(runs) == 1 else Path("report.html"))
+    path = write_report(runs, out, redact=args.redact, title=args.title)
+    print(path)
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from cluebench import datasets
+
+    if args.action == "check":
+        data_dir = _data_dir(args.data_dir)
+        if data_dir is None:
+            raise ConfigError("clue data check needs --data-dir DIR (or CLUE_DATA_DIR)")
+        results = datasets.check_data_dir(data_dir)
+        print(datasets.format_check_report(results))
+        return 0 if all(r.status == "found" for r in results) else 1
+    if args.action == "fetch":
+        dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
+        from cluebench.tasks.protocol import expand_task_selection
+
+        for r in datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force):
+            print(r)
+        return 0
+    if args.action == "demo":
+        dest = Path(args.data_dir or "clue-demo-data")
+        datasets.copy_demo(dest)
+        print(f"wrote the synthetic demo set (all six tasks, upstream formats) to {dest}")
+        return 0
+    raise ConfigError(f"unknown data action {args.action}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from cluebench.generate import cli as gen_cli
+
+    return gen_cli.run_generate(args, _backend_options)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from cluebench.analysis.lineage import format_models_table
+
+    print(format_models_table())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clue", description="CLUE clinical LLM benchmark")
+    parser.add_argument("--version", action="version", version=f"cluebench {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("run", help="evaluate a model (no arguments: the embedded model on the data available)")
+    _add_backend_options(p)
+    p.add_argument("--tasks", default="all", help="comma list of task ids, or all, level1, level2 (default: all)")
+    p.add_argument("--limit", type=int, help="evaluate at most N items per task (LongHealth: N questions)")
+    p.add_argument("--data-dir", help="folder with one subfolder per task (default: $CLUE_DATA_DIR, else the synthetic demo set)")
+    p.add_argument("--out", help="run directory (default: runs/<model>; the same command resumes it)")
+    p.add_argument("--temperature", type=float, help="default 0 (greedy)")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--seed", type=int, help="sampling seed (default from the protocol)")
+    p.add_argument("--longhealth-budget", type=int, help="LongHealth sub-task 1 token budget (default 8140, the paper's)")
+    p.add_argument("--bertscore-model", help="BERTScore encoder: HF name or local dir (default: the offline MiniLM; the paper: allenai/scibert_scivocab_uncased)")
+    p.add_argument("--bertscore-layers", type=int, help="encoder layer for BERTScore (paper: 8 for SciBERT)")
+    p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
+    p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", help="score predictions made elsewhere")
+    p.add_argument("--task", required=True)
+    p.add_argument("--predictions", required=True, help='JSONL of {"prediction", "reference"} or {"id", "prediction"}')
+    p.add_argument("--data-dir")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("compare", help="paired comparison of two runs (candidate - base)")
+    p.add_argument("base")
+    p.add_argument("candidate")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="one self-contained HTML report from run directories")
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--out")
+    p.add_argument("--title")
+    p.add_argument("--redact", action="store_true", help="omit sample texts of credentialed tasks")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("data", help="fetch public sets, check a data directory, or write the demo set")
+    p.add_argument("action", choices=["fetch", "check", "demo"])
+    p.add_argument("--data-dir")
+    p.add_argument("--tasks")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("generate", help="build MeDiSumCode / MeDiSumQA from MIMIC-IV")
+    from cluebench.generate import cli as gen_cli
+
+    gen_cli.add_arguments(p, _add_backend_options)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("models", help="the paper's biomedical models and their base models")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["run"]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *argv])
+    try:
+        return int(args.func(args) or 0)
+    except ClueError as exc:
+        print(f"clue: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("clue: interrupted; run the same command again to resume (nothing answered is lost)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

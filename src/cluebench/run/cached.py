@@ -1,0 +1,68 @@
+"""Generate through the response store: ask only what is not answered yet, commit as it returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from cluebench.models.base import Backend, Completion, Decoding, Message, Request
+from cluebench.run.store import ResponseStore, request_key
+
+
+def keyed_requests(
+    backend: Backend, message_lists: Sequence[Sequence[Message]], decodings: Sequence[Decoding]
+) -> tuple[list[Request], list[str]]:
+    """Requests with their cache keys, and each request's rendered prompt."""
+    requests, rendered = [], []
+    for messages, decoding in zip(message_lists, decodings):
+        text = backend.render(messages)
+        rendered.append(text)
+        requests.append(Request(request_key(backend.model_id, text, decoding), list(messages), decoding))
+    return requests, rendered
+
+
+def generate_missing(
+    backend: Backend,
+    store: ResponseStore,
+    requests: Sequence[Request],
+    on_progress: Callable[[Completion], None] | None = None,
+) -> dict[str, Completion]:
+    """All completions for `requests`: from the store, or generated now (each committed at once).
+
+    Duplicate requests (same key) are sent once. Returns successes and failures by key.
+    """
+    unique: dict[str, Request] = {}
+    for r in requests:
+        unique.setdefault(r.key, r)
+    done = store.get_many(unique)
+    missing = [r for k, r in unique.items() if k not in done]
+    if missing:
+        model_id = backend.model_id
+
+        def commit(c: Completion) -> None:
+            store.put(model_id, c)
+            done[c.key] = c
+            if on_progress is not None:
+                on_progress(c)
+
+        backend.generate(missing, commit)
+    return done
+
+
+def generate_cached(
+    backend: Backend,
+    store_path: Path,
+    message_lists: list[list[Message]],
+    decoding: Decoding,
+    *,
+    progress_label: str | None = None,
+) -> list[Completion]:
+    """Completions in input order, through the store at `store_path` (resume = call again)."""
+    from cluebench.run.progress import TaskProgress
+
+    requests, _ = keyed_requests(backend, message_lists, [decoding] * len(message_lists))
+    with ResponseStore(store_path) as store:
+        cached = len(store.get_many(r.key for r in requests))
+        with TaskProgress(progress_label or "generate", total=len(set(r.key for r in requests)), done=cached) as bar:
+            done = generate_missing(backend, store, requests, bar.advance)
+    return [done[r.key] for r in requests]

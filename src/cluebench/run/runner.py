@@ -1,0 +1,274 @@
+"""`clue run`: datasets → samples → (store | backend) → scores → run directory.
+
+Everything is keyed so that running the same command again resumes: answered requests come from
+the store, and the final files are a pure function of the samples and the stored answers (sorted,
+no timestamps), so an interrupted-then-resumed run writes exactly what an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
+from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
+from cluebench.run.budget import BackendBudget
+from cluebench.run.cached import generate_missing, keyed_requests
+from cluebench.run.environment import environment
+from cluebench.run.progress import TaskProgress
+from cluebench.run.store import ResponseStore, prompt_hash
+from cluebench.tasks.base import Sample, Task
+from cluebench.tasks.protocol import load_protocol
+from cluebench.tasks.registry import get_task
+from cluebench.tasks.scorers import Scorers
+
+
+@dataclass
+class RunSettings:
+    model: str | None = None
+    tasks: list[str] = field(default_factory=list)
+    limit: int | None = None
+    data_dir: Path | None = None
+    out: Path | None = None
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    temperature: float | None = None
+    top_p: float = 1.0
+    seed: int | None = None
+    allow_remote_credentialed_data: bool = False
+    longhealth_budget: int | None = None
+    bertscore_model: str | None = None
+    bertscore_layers: int | None = None
+    entity_extractor: str = "auto"
+    bootstrap_seed: int = 0
+    write_report: bool = True
+    progress: bool | None = None
+
+
+@dataclass
+class RunOutcome:
+    out: Path
+    results: dict
+    report: Path | None
+    n_failed: int
+
+
+def model_slug(spec: str | None) -> str:
+    """A deterministic directory name for a model spec, so repeating a command resumes it."""
+    if not spec or spec == "default":
+        return "default-smollm2-135m-instruct"
+    prefix, _, rest = spec.partition(":")
+    name = Path(rest.rstrip("/")).name or rest
+    if name.endswith(".gguf"):
+        name = name[: -len(".gguf")]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{prefix}-{name}").strip("-").lower()
+    return slug or "model"
+
+
+def default_out(spec: str | None) -> Path:
+    return Path("runs") / model_slug(spec)
+
+
+def _decoding(settings: RunSettings, protocol: dict, max_tokens: int) -> Decoding:
+    temperature = protocol["default_temperature"] if settings.temperature is None else settings.temperature
+    seed = protocol["default_seed"] if settings.seed is None else settings.seed
+    return Decoding(max_tokens=max_tokens, temperature=float(temperature), top_p=settings.top_p, seed=int(seed))
+
+
+def _check_data_protection(
+    backend: Backend, tasks: list[Task], datasets: dict[str, Any], allow: bool
+) -> list[str]:
+    """Refuse, before any connection is opened, to send DUA-bound data to another machine."""
+    hosts = backend.remote_hosts()
+    if not hosts:
+        return []
+    bound = [t.id for t in tasks if t.credentialed and not datasets[t.id].synthetic]
+    if bound and not allow:
+        raise DataProtectionError(
+            f"refusing to send credentialed data ({', '.join(bound)}) to remote host(s) "
+            f"{', '.join(hosts)}: PhysioNet's data-use agreement forbids sharing it with third "
+            "parties; pass --allow-remote-credentialed-data only if this endpoint is covered by your DUA"
+        )
+    return bound
+
+
+def _sample_row(
+    task: Task, sample: Sample, rendered: str, completion: Any, score: Any, failed_error: str | None
+) -> dict:
+    flags: dict[str, Any] = {
+        "failed": completion is None,
+        "truncated": sample.truncation.truncated,
+        "tokens_dropped": sample.truncation.tokens_dropped,
+        "answer_survived": sample.truncation.answer_survived,
+        "length_capped": bool(completion is not None and completion.finish_reason == "length"),
+    }
+    if score is not None:
+        flags.update(score.flags)
+    if failed_error is not None:
+        flags["error"] = failed_error
+    query = next((m["content"] for m in reversed(sample.messages) if m["role"] == "user"), "")
+    return {
+        "id": sample.id,
+        "task": task.id,
+        "cluster": sample.cluster,
+        "subtask": sample.subtask,
+        "prompt_hash": prompt_hash(rendered),
+        "shot_ids": sample.shot_ids,
+        "input": query,
+        "reference": sample.reference,
+        "output": completion.text if completion is not None else None,
+        "parsed": score.parsed if score is not None else None,
+        "metrics": score.metrics if score is not None else {},
+        "flags": flags,
+        "finish_reason": completion.finish_reason if completion is not None else "error",
+        "prompt_tokens": completion.prompt_tokens if completion is not None else None,
+        "completion_tokens": completion.completion_tokens if completion is not None else None,
+        "extra": sample.extra,
+    }
+
+
+def _run_task(
+    task: Task,
+    dataset: Any,
+    backend: Backend,
+    store: ResponseStore,
+    settings: RunSettings,
+    protocol: dict,
+    scorers: Scorers,
+    out: Path,
+) -> dict:
+    from cluebench.analysis.aggregate import summarize_task
+
+    budget = BackendBudget(backend)
+    samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
+    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
+    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
+
+    cached = store.get_many(r.key for r in requests)
+    total = len({r.key for r in requests})
+    with TaskProgress(task.id, total=total, done=len(cached), enabled=settings.progress) as bar:
+        done = generate_missing(backend, store, requests, bar.advance)
+    errors = store.failures(r.key for r in requests if r.key not in done)
+
+    ok = [i for i, r in enumerate(requests) if r.key in done]
+    scores = task.score([samples[i] for i in ok], [done[requests[i].key].text for i in ok], scorers)
+    score_by_index = dict(zip(ok, scores))
+
+    rows = []
+    for i, (sample, request) in enumerate(zip(samples, requests)):
+        completion = done.get(request.key)
+        error = None if completion is not None else errors.get(request.key, "no answer")
+        rows.append(_sample_row(task, sample, rendered[i], completion, score_by_index.get(i), error))
+    rows.sort(key=lambda r: r["id"])
+    write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
+
+    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    summary = summarize_task(
+        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
+    )
+    summary.update(
+        credentialed=task.credentialed,
+        data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
+        shot_ids=shot_ids,
+        scorers=scorers.describe(metric_names) if ok else {},
+    )
+    return summary
+
+
+def run(settings: RunSettings) -> RunOutcome:
+    """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
+    from cluebench.analysis.aggregate import level_averages
+    from cluebench.datasets import resolve_dataset
+    from cluebench.models import load_backend
+
+    protocol = load_protocol()
+    if settings.limit is not None and settings.limit < 1:
+        raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
+    task_options = {"budget_subtask1": settings.longhealth_budget} if settings.longhealth_budget else {}
+    tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
+    datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
+
+    out = Path(settings.out) if settings.out else default_out(settings.model)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunLockedError(
+            f"another clue process is writing to {out} (lock {out / '.lock'} is held); "
+            "wait for it to finish or choose another --out"
+        ) from None
+    try:
+        settings.backend.plain_template = dict(protocol["plain_template"])  # type: ignore[attr-defined]
+        backend = load_backend(settings.model, settings.backend)
+        try:
+            remote_tasks = _check_data_protection(
+                backend, tasks, datasets, settings.allow_remote_credentialed_data
+            )
+            config = _config(settings, protocol, backend, datasets, remote_tasks)
+            write_json_atomic(out / "config.json", config)
+            scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
+            results_tasks: dict[str, dict] = {}
+            with ResponseStore(out / "responses.sqlite") as store:
+                for task in tasks:
+                    results_tasks[task.id] = _run_task(
+                        task, datasets[task.id], backend, store, settings, protocol, scorers, out
+                    )
+        finally:
+            backend.close()
+        results = {
+            "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"]},
+            "model": {"spec": settings.model or "default", "model_id": config["model"]["model_id"]},
+            "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
+            "tasks": results_tasks,
+            "levels": level_averages(results_tasks, protocol["levels"]),
+        }
+        write_json_atomic(out / "results.json", results)
+        report = None
+        if settings.write_report:
+            from cluebench.report.html import write_report
+
+            report = write_report([out], out / "report.html")
+        n_failed = sum(int(t.get("n_failed", 0)) for t in results_tasks.values())
+        return RunOutcome(out=out, results=results, report=report, n_failed=n_failed)
+    finally:
+        lock.release()
+
+
+def _config(
+    settings: RunSettings, protocol: dict, backend: Backend, datasets: dict, remote_tasks: list[str]
+) -> dict:
+    options = asdict(settings.backend)
+    options.pop("plain_template", None)
+    decoding = _decoding(settings, protocol, 0).to_dict()
+    decoding.pop("max_tokens")
+    return {
+        "cluebench_run": 1,
+        "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"], "version": protocol["version"]},
+        "model": backend.info() | {"spec": settings.model or "default"},
+        "decoding": decoding | {"max_tokens": {t: protocol["tasks"][t]["max_new_tokens"] for t in datasets}},
+        "tasks": list(datasets),
+        "limit": settings.limit,
+        "data": {
+            t: {"path": str(d.path), "sha256": d.sha256, "synthetic": d.synthetic, "rows": len(d.rows)}
+            for t, d in datasets.items()
+        },
+        "backend_options": options,
+        "longhealth_budget": settings.longhealth_budget,
+        "scoring": {
+            "bertscore_model": settings.bertscore_model,
+            "bertscore_layers": settings.bertscore_layers,
+            "entity_extractor": settings.entity_extractor,
+            "bootstrap_seed": settings.bootstrap_seed,
+        },
+        "data_protection": {
+            "allow_remote_credentialed_data": settings.allow_remote_credentialed_data,
+            "remote_hosts": backend.remote_hosts(),
+            "credentialed_tasks_sent_remote": remote_tasks,
+        },
+        "environment": environment(),
+    }

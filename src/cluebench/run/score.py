@@ -1,0 +1,120 @@
+"""`clue score`: score predictions that were produced elsewhere, with the same task code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from cluebench.errors import DataError
+from cluebench.models.base import Message
+from cluebench.tasks.base import PromptBudget, Sample
+from cluebench.tasks.protocol import load_protocol
+from cluebench.tasks.registry import get_task
+from cluebench.tasks.scorers import Scorers
+
+
+class _NoLimitBudget(PromptBudget):
+    """Builds prompts without truncation: scoring needs ids and references, not a context fit."""
+
+    context_length = 10**12
+
+    def count(self, messages: Sequence[Message]) -> int:
+        return sum(len(m["content"]) for m in messages)
+
+    def encode(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(chr(i) for i in ids)
+
+
+def read_predictions(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "predictions file not found (expected JSON lines with 'prediction')")
+    rows: list[dict] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, f"not valid JSON ({exc.msg})", line=n) from None
+        if not isinstance(row, dict):
+            raise DataError(path, "expected a JSON object per line", line=n)
+        if not isinstance(row.get("prediction"), str):
+            raise DataError(path, "missing or non-string value; expected the model's output text", line=n, field="prediction")
+        if "reference" not in row and "id" not in row:
+            raise DataError(path, "each line needs 'reference' (pairs) or 'id' (matched to the dataset)", line=n)
+        row["_line"] = n
+        rows.append(row)
+    if not rows:
+        raise DataError(path, "no predictions in file")
+    return rows
+
+
+def _pair_sample(task_id: str, row: dict, spec: dict, index: int) -> Sample:
+    from cluebench.metrics import icd10
+
+    reference = str(row["reference"])
+    gold: Any = reference
+    subtask = None
+    if task_id == "mednli":
+        gold = reference.strip().lower()
+    elif task_id == "medisumcode":
+        gold = icd10.parse_codes(reference, spec["settings"]["code_regex_fixed"])
+    elif task_id == "longhealth":
+        gold = reference.strip().upper()[:1]
+        subtask = int(row.get("subtask", 1))
+    sid = str(row.get("id", f"line-{row['_line']}"))
+    return Sample(id=sid, messages=[], reference=reference, max_tokens=0, gold=gold, subtask=subtask,
+                  cluster=sid)
+
+
+def score_predictions(
+    task_id: str, predictions: Path, data_dir: Path | None = None, scorers: Scorers | None = None
+) -> dict:
+    """{"task", "n", "metrics": {name: mean}, "ci": {...}, "unmatched": [...]}"""
+    from cluebench.analysis.aggregate import summarize_task
+
+    protocol = load_protocol()
+    task = get_task(task_id, protocol)
+    rows = read_predictions(predictions)
+    scorers = scorers or Scorers()
+    samples: list[Sample] = []
+    outputs: list[str] = []
+    if all("reference" in r for r in rows):
+        samples = [_pair_sample(task_id, r, task.spec, i) for i, r in enumerate(rows)]
+        outputs = [r["prediction"] for r in rows]
+    else:
+        from cluebench.datasets import resolve_dataset
+
+        dataset = resolve_dataset(task_id, data_dir)
+        built, _ = task.build_samples(dataset.rows, _NoLimitBudget())
+        by_id = {s.id: s for s in built}
+        for r in rows:
+            sid = str(r.get("id"))
+            if sid not in by_id:
+                raise DataError(predictions, f"id '{sid}' is not an evaluated sample of {task_id} in {dataset.path}", line=r["_line"], field="id")
+            samples.append(by_id[sid])
+            outputs.append(r["prediction"])
+    scores = task.score(samples, outputs, scorers)
+    sample_rows = [
+        {"id": s.id, "cluster": s.cluster, "subtask": s.subtask, "metrics": sc.metrics,
+         "flags": {**sc.flags, "failed": False}}
+        for s, sc in zip(samples, scores)
+    ]
+    names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    summary = summarize_task(sample_rows, level=task.level, headline=task.headline, metric_names=names)
+    return {
+        "task": task_id,
+        "n": len(samples),
+        "metrics": {k: v["mean"] for k, v in summary["metrics"].items()},
+        "ci": {k: v["ci"] for k, v in summary["metrics"].items()},
+        "errors": summary.get("errors", {}),
+    }

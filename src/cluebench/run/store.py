@@ -1,0 +1,131 @@
+"""The response store: every completion, committed the moment it returns.
+
+SQLite in WAL mode with one writer (the thread that drives the backend), so a `kill -9` at any
+point loses at most the requests in flight and never corrupts what was committed. Keys are
+sha256(model id, rendered prompt, decoding): the same request is never asked twice, whichever
+command asks it (`clue run`, `clue generate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable
+
+from cluebench.models.base import Completion, Decoding
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    finish_reason TEXT NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    latency_s REAL,
+    attempts INTEGER,
+    created REAL
+);
+CREATE TABLE IF NOT EXISTS failures (
+    key TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    error TEXT,
+    attempts INTEGER,
+    created REAL
+);
+"""
+
+
+def request_key(model_id: str, rendered: str, decoding: Decoding) -> str:
+    payload = json.dumps(
+        {"model": model_id, "prompt": rendered, "decoding": decoding.to_dict()},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def prompt_hash(rendered: str) -> str:
+    return hashlib.sha256(rendered.encode("utf-8")).hexdigest()
+
+
+class ResponseStore:
+    """Completions by request key. Failed requests are kept apart, so a rerun asks them again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against process crashes
+        self._db.executescript(_SCHEMA)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Completion] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts"
+                f" FROM responses WHERE key IN ({marks})",
+                chunk,
+            )
+            for key, text, finish, pt, ct, lat, att in rows:
+                found[key] = Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1)
+        return found
+
+    def failures(self, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, error in self._db.execute(
+                f"SELECT key, error FROM failures WHERE key IN ({marks})", chunk
+            ):
+                out[key] = error or ""
+        return out
+
+    def put(self, model_id: str, completion: Completion) -> None:
+        """Commit one completion now (autocommit): the resume point moves with every answer."""
+        now = time.time()
+        if completion.finish_reason == "error":
+            self._db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
+                (completion.key, model_id, completion.error, completion.attempts, now),
+            )
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                completion.key,
+                model_id,
+                completion.text,
+                completion.finish_reason,
+                completion.prompt_tokens,
+                completion.completion_tokens,
+                completion.latency_s,
+                completion.attempts,
+                now,
+            ),
+        )
+        self._db.execute("DELETE FROM failures WHERE key = ?", (completion.key,))
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ResponseStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
