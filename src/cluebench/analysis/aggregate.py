@@ -1,0 +1,221 @@
+"""From scored samples to the numbers in results.json: metric means with cluster-bootstrap CIs,
+the error taxonomy and level averages.
+
+Per-sample metrics come from `samples.jsonl` (see docs/run-files.md). LongHealth's sub-task
+metrics are named ``task{k}_<metric>``: they are means over the samples of sub-task k, read from the
+sample's ``task{k}_<metric>`` value or, as the runner writes it, its plain ``<metric>`` value. Its
+headline (``accuracy``) is the mean of the sub-task accuracies, so each sub-task weighs the same
+however many prompts it has.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+import numpy as np
+
+from cluebench.analysis.bootstrap import (
+    ClusteredMean,
+    combine,
+    multiplicities,
+    percentile_ci,
+)
+
+SUBTASK_METRIC = re.compile(r"^task(\d+)_(.+)$")
+
+# Error flags in the order the report shows them. `failed` and `truncated` apply to every sample;
+# the others apply to samples that produced an output and whose task sets the flag.
+ERROR_FLAGS = (
+    "failed",
+    "truncated",
+    "length_capped",
+    "loop",
+    "parse_failed",
+    "format_violation",
+    "invalid_codes",
+    "increasing_digits",
+    "hallucination",
+)
+_ALWAYS = {"failed", "truncated", "length_capped"}
+
+
+def is_failed(sample: dict) -> bool:
+    return bool((sample.get("flags") or {}).get("failed")) or sample.get("output") is None
+
+
+def sample_value(sample: dict, name: str) -> float:
+    """The sample's value of metric `name`, NaN when it does not apply (failed, other sub-task)."""
+    if is_failed(sample):
+        return np.nan
+    metrics = sample.get("metrics") or {}
+    m = SUBTASK_METRIC.match(name)
+    if m and name not in metrics:
+        if sample.get("subtask") is None or int(sample["subtask"]) != int(m.group(1)):
+            return np.nan
+        base = m.group(2)
+        if base in metrics:
+            return _num(metrics[base])
+        if base == "parse_failed_rate":
+            return 100.0 * bool((sample.get("flags") or {}).get("parse_failed"))
+        return np.nan
+    if m and sample.get("subtask") is not None and int(sample["subtask"]) != int(m.group(1)):
+        return np.nan
+    if name in metrics:
+        return _num(metrics[name])
+    return np.nan
+
+
+def _num(x: Any) -> float:
+    return np.nan if x is None else float(x)
+
+
+def headline_components(headline: str, metric_names: Iterable[str]) -> list[str]:
+    """The per-sample metrics whose (equally weighted) means make the headline.
+
+    LongHealth lists ``task1_accuracy``… and its headline ``accuracy`` is their mean; any other
+    task's headline is a metric of its own.
+    """
+    parts = sorted(
+        (n for n in metric_names if (m := SUBTASK_METRIC.match(n)) and m.group(2) == headline),
+        key=lambda n: int(SUBTASK_METRIC.match(n).group(1)),  # type: ignore[union-attr]
+    )
+    return parts or [headline]
+
+
+def cluster_codes(samples: list[dict]) -> tuple[np.ndarray, list[str]]:
+    """Integer code per sample for its `cluster` (its id when absent), in first-seen order."""
+    index: dict[str, int] = {}
+    codes = np.empty(len(samples), dtype=np.int64)
+    for i, s in enumerate(samples):
+        key = str(s.get("cluster") or s.get("id"))
+        codes[i] = index.setdefault(key, len(index))
+    return codes, list(index)
+
+
+def metric_stat(samples: list[dict], codes: np.ndarray, components: list[str]) -> ClusteredMean:
+    values = np.array([[sample_value(s, c) for c in components] for s in samples], dtype=float)
+    values = values.reshape(len(samples), len(components))
+    return ClusteredMean.from_samples(codes, values)
+
+
+def headline_stat(samples: list[dict], headline: str, metric_names: Iterable[str]) -> ClusteredMean:
+    """The task's headline as a clustered statistic (for level CIs and paired comparisons)."""
+    codes, _ = cluster_codes(samples)
+    return metric_stat(samples, codes, headline_components(headline, metric_names))
+
+
+def error_summary(samples: list[dict]) -> dict[str, dict[str, float]]:
+    """{flag: {count, rate, n}}: rate in percent of the n samples the flag applies to.
+
+    A flag applies to a sample when the sample carries it (and, except failed/truncated/
+    length_capped, when the request did not fail). `invalid_codes` counts samples with at least
+    one invalid code. Flags no sample carries are left out.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for flag in ERROR_FLAGS:
+        count = n = 0
+        for s in samples:
+            flags = s.get("flags") or {}
+            if flag == "failed":
+                value: Any = is_failed(s)
+            elif flag == "length_capped" and flag not in flags:
+                value = s.get("finish_reason") == "length"
+            elif flag in _ALWAYS:
+                value = flags.get(flag, False)
+            else:
+                if flag not in flags or flags[flag] is None or is_failed(s):
+                    continue
+                value = flags[flag]
+            n += 1
+            count += bool(value)
+        if n and (flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)):
+            out[flag] = {"count": count, "rate": 100.0 * count / n, "n": n}
+    return out
+
+
+def summarize_task(
+    samples: list[dict],
+    *,
+    level: int,
+    headline: str,
+    metric_names: list[str],
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> dict:
+    """results.json's entry for one task: n, failures, metric means with 95% cluster-bootstrap CIs,
+    error rates. All metrics share one set of bootstrap replicates (one seeded draw per task)."""
+    names = list(dict.fromkeys([headline, *metric_names]))
+    codes, _ = cluster_codes(samples)
+    n_failed = sum(is_failed(s) for s in samples)
+    n_truncated = sum(bool((s.get("flags") or {}).get("truncated")) for s in samples)
+    metrics: dict[str, dict] = {}
+    if samples:
+        mult = multiplicities(np.zeros(int(codes.max()) + 1, dtype=int), n_boot, np.random.default_rng(seed))
+    for name in names:
+        comps = headline_components(headline, metric_names) if name == headline else [name]
+        stat = metric_stat(samples, codes, comps) if samples else None
+        mean = stat.value() if stat is not None else None
+        if mean is None:  # every sample failed, or the metric never applies
+            metrics[name] = {"mean": None, "ci": None}
+            continue
+        metrics[name] = {"mean": mean, "ci": percentile_ci(stat.replicates(mult))}
+    return {
+        "level": level,
+        "headline": headline,
+        "n": len(samples),
+        "n_failed": n_failed,
+        "n_truncated": n_truncated,
+        "metrics": metrics,
+        "errors": error_summary(samples),
+    }
+
+
+def level_averages(tasks: dict[str, dict], levels: dict[str, list[str]]) -> dict:
+    """{"level1": {"mean", "tasks", "complete"}, ...}: mean of the headline means of the level's
+    tasks that were run; `complete` is False when one of them is missing (or has no mean)."""
+    out: dict[str, dict] = {}
+    for level, members in levels.items():
+        values, run = [], []
+        for task in members:
+            entry = tasks.get(task)
+            mean = _headline_mean(entry) if entry else None
+            if mean is not None:
+                values.append(mean)
+                run.append(task)
+        out[level] = {
+            "mean": float(np.mean(values)) if values else None,
+            "tasks": run,
+            "complete": len(run) == len(members),
+        }
+    return out
+
+
+def _headline_mean(entry: dict) -> float | None:
+    metric = (entry.get("metrics") or {}).get(entry.get("headline", ""))
+    return None if metric is None else metric.get("mean")
+
+
+def level_ci(
+    samples_by_task: dict[str, list[dict]],
+    entries: dict[str, dict],
+    members: list[str],
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> list[float] | None:
+    """95% CI of a level average: each task's clusters resampled independently, then averaged."""
+    parts = []
+    for task in members:
+        samples = samples_by_task.get(task)
+        entry = entries.get(task)
+        if not samples or not entry:
+            continue
+        stat = headline_stat(samples, entry["headline"], list(entry.get("metrics", {})))
+        if stat.value() is not None:
+            parts.append(stat)
+    if not parts:
+        return None
+    stat = combine(parts, [1.0 / len(parts)] * len(parts))
+    rng = np.random.default_rng(seed)
+    return percentile_ci(stat.replicates(multiplicities(stat.strata, n_boot, rng)))

@@ -1,0 +1,342 @@
+"""Paired comparison of two runs on the same samples: per-task deltas, CIs, p-values, levels.
+
+Pairing removes the between-sample variance that dominates unpaired comparisons of two means, so
+differences of a point or two become visible with a few hundred samples. Samples are matched by
+(id, prompt_hash): the same question asked the same way. Runs of different protocols or with
+different few-shot examples are refused rather than compared silently.
+
+Statistics: delta = candidate − base over pairs where both have a value; 95% CI from a paired
+cluster bootstrap (LongHealth's repeated prompts stay together); p from the exact McNemar test for
+0/100 metrics and from a sign-flip permutation test of cluster differences otherwise; Holm's
+correction across every p-value in the table. Level deltas average the tasks' headline deltas
+(as the paper does), with a CI from resampling every task's clusters jointly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cluebench.analysis.aggregate import (
+    cluster_codes,
+    error_summary,
+    headline_components,
+    is_failed,
+    sample_value,
+)
+from cluebench.analysis.bootstrap import (
+    ClusteredMean,
+    combine,
+    multiplicities,
+    percentile_ci,
+    sign_flip_p,
+)
+from cluebench.analysis.lineage import find_pair, identify
+from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
+from cluebench.analysis.runfiles import Run
+from cluebench.errors import ClueError
+
+N_PERM = 10_000
+
+
+def _check_protocols(base: Run, cand: Run) -> None:
+    pb, pc = base.protocol, cand.protocol
+    if (pb.get("id"), pb.get("sha256")) != (pc.get("id"), pc.get("sha256")):
+        raise ClueError(
+            f"cannot compare: the runs used different protocols (base {base.path}: "
+            f"{pb.get('id')} sha256 {str(pb.get('sha256'))[:12]}; candidate {cand.path}: "
+            f"{pc.get('id')} sha256 {str(pc.get('sha256'))[:12]}); rerun both with the same protocol file"
+        )
+
+
+def _shot_ids(run: Run, task: str) -> list[str] | None:
+    entry = run.task_entry(task) or {}
+    if "shot_ids" in entry:
+        return list(entry["shot_ids"])
+    seen: list[str] = []
+    for s in run.samples(task):
+        for sid in s.get("shot_ids") or []:
+            if sid not in seen:
+                seen.append(sid)
+    return seen if run.samples(task) else None
+
+
+def _match(base: list[dict], cand: list[dict], task: str, notes: list[str]) -> list[tuple[dict, dict]]:
+    """Pairs of samples with the same id and prompt hash.
+
+    When no shared id has the same prompt hash, the prompts differ systematically (e.g. the models'
+    tokenizers cut LongHealth's documents differently); then ids alone pair them, with a note.
+    """
+    by_id = {s["id"]: s for s in cand}
+    shared = [(b, by_id[b["id"]]) for b in base if b["id"] in by_id]
+    same = [(b, c) for b, c in shared if b.get("prompt_hash") == c.get("prompt_hash")]
+    differ = len(shared) - len(same)
+    if shared and not same:
+        notes.append(
+            f"{task}: none of the {len(shared)} shared sample ids has the same prompt hash in both "
+            "runs (different chat templates or tokenizers); matched by id alone"
+        )
+        return shared
+    if differ:
+        notes.append(f"{task}: {differ} shared ids have different prompts and were left unmatched")
+    return same
+
+
+def _metric_names(base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]) -> tuple[str, list[str]]:
+    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
+    headline = eb.get("headline") or ec.get("headline")
+    listed = [m for m in (eb.get("metrics") or {}) if m in (ec.get("metrics") or {})]
+    if not listed:  # no results.json entries: use what the samples carry
+        seen: dict[str, None] = {}
+        for b, c in pairs:
+            for m in b.get("metrics") or {}:
+                if m in (c.get("metrics") or {}):
+                    seen[m] = None
+        listed = list(seen)
+    if not headline:
+        headline = listed[0] if listed else ""
+    return headline, list(dict.fromkeys([headline, *listed]))
+
+
+def _paired_values(pairs: list[tuple[dict, dict]], comps: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    vb = np.array([[sample_value(b, c) for c in comps] for b, _ in pairs], dtype=float)
+    vc = np.array([[sample_value(c, m) for m in comps] for _, c in pairs], dtype=float)
+    vb = vb.reshape(len(pairs), len(comps))
+    vc = vc.reshape(len(pairs), len(comps))
+    both = np.isfinite(vb) & np.isfinite(vc)
+    return np.where(both, vb, np.nan), np.where(both, vc, np.nan)
+
+
+def _compare_metric(
+    pairs: list[tuple[dict, dict]], codes: np.ndarray, comps: list[str], mult: np.ndarray, seed: int
+) -> tuple[dict, ClusteredMean]:
+    vb, vc = _paired_values(pairs, comps)
+    sb = ClusteredMean.from_samples(codes, vb)
+    sc = ClusteredMean.from_samples(codes, vc)
+    sd = ClusteredMean.from_samples(codes, vc - vb)
+    n = int(np.count_nonzero(np.isfinite(vb).any(axis=1)))
+    base_v, cand_v, delta = sb.value(), sc.value(), sd.value()
+    entry: dict[str, Any] = {"base": base_v, "candidate": cand_v, "delta": delta, "ci": None,
+                             "p": None, "p_holm": None, "n": n}
+    if delta is None:
+        return entry, sd
+    entry["ci"] = percentile_ci(sd.replicates(mult))
+    if is_binary(vb) and is_binary(vc):
+        entry["p"], entry["discordant"] = _mcnemar(vb, vc)
+        entry["test"] = "mcnemar"
+    else:
+        entry["p"] = sign_flip_p(sd, seed=seed, n_perm=N_PERM)
+        entry["test"] = "sign-flip permutation"
+    return entry, sd
+
+
+def _mcnemar(vb: np.ndarray, vc: np.ndarray) -> tuple[float, dict]:
+    p, b, c = mcnemar_exact(vb.ravel(), vc.ravel())
+    return p, {"base_only": b, "candidate_only": c}
+
+
+def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000) -> dict:
+    """Paired comparison of two runs (candidate − base); see the module docstring."""
+    base, cand = Run.load(base_dir), Run.load(candidate_dir)
+    _check_protocols(base, cand)
+    notes: list[str] = []
+    tasks_b, tasks_c = base.tasks, cand.tasks
+    for t in tasks_b:
+        if t not in tasks_c:
+            notes.append(f"{t}: only in the base run, not compared")
+    for t in tasks_c:
+        if t not in tasks_b:
+            notes.append(f"{t}: only in the candidate run, not compared")
+    common = [t for t in tasks_b if t in tasks_c]
+    for t in common:
+        sb, sc = _shot_ids(base, t), _shot_ids(cand, t)
+        if sb is not None and sc is not None and sb != sc:
+            raise ClueError(
+                f"cannot compare task {t}: the runs used different few-shot examples "
+                f"(base {sb[:3]}…, candidate {sc[:3]}…); rerun with the same data and protocol"
+            )
+
+    out_tasks: dict[str, dict] = {}
+    errors: dict[str, dict] = {}
+    matched: dict[str, dict] = {}
+    headline_diffs: dict[str, ClusteredMean] = {}
+    headline_names: dict[str, str] = {}
+    level_of: dict[str, int] = {}
+    for i, task in enumerate(common):
+        s_base, s_cand = base.samples(task), cand.samples(task)
+        pairs = _match(s_base, s_cand, task, notes)
+        matched[task] = {"n_base": len(s_base), "n_candidate": len(s_cand), "n_matched": len(pairs)}
+        if not pairs:
+            notes.append(f"{task}: no matched samples")
+            continue
+        headline, names = _metric_names(base, cand, task, pairs)
+        headline_names[task] = headline
+        entry = base.task_entry(task) or cand.task_entry(task) or {}
+        if entry.get("level") is not None:
+            level_of[task] = int(entry["level"])
+        codes, _ = cluster_codes([b for b, _ in pairs])
+        mult = multiplicities(np.zeros(int(codes.max()) + 1, dtype=int), n_boot,
+                              np.random.default_rng([seed, i]))
+        out_tasks[task] = {}
+        for name in names:
+            comps = headline_components(headline, names) if name == headline else [name]
+            res, sd = _compare_metric(pairs, codes, comps, mult, seed)
+            if res["n"] == 0 and name != headline:
+                continue
+            out_tasks[task][name] = res
+            if name == headline and res["delta"] is not None:
+                headline_diffs[task] = sd
+        n_failed_pairs = sum(1 for b, c in pairs if is_failed(b) or is_failed(c))
+        if n_failed_pairs:
+            notes.append(f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)")
+        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
+        if any(s.get("subtask") is not None for s, _ in pairs):
+            notes.append(
+                f"{task}: McNemar p-values treat each prompt as independent although a question's "
+                "prompts are correlated (optimistic); the CIs resample whole questions"
+            )
+
+    _apply_holm(out_tasks)
+    levels = _levels(out_tasks, headline_names, headline_diffs, level_of, seed, n_boot, base, cand, notes)
+    pair = find_pair(_model_name(base), _model_name(cand))
+    pair_info = None
+    if pair is not None:
+        pair_info = pair.to_dict()
+        pair_info["label"] = f"{pair.candidate.split('/')[-1]} vs {pair.base.split('/')[-1]}"
+        # True when the run passed as "base" is the biomedical model of the pair
+        pair_info["reversed"] = _is_candidate(base, pair)
+    return {
+        "base": base.identity(),
+        "candidate": cand.identity(),
+        "pair": pair_info,
+        "tasks": out_tasks,
+        "levels": levels,
+        "errors": errors,
+        "matched": matched,
+        "notes": notes,
+    }
+
+
+def _model_name(run: Run) -> str:
+    m = run.model
+    return str(m.get("spec") or m.get("model_id") or run.path.name)
+
+
+def _is_candidate(run: Run, pair: Any) -> bool:
+    who = identify(_model_name(run))
+    return who is not None and who[0] == "candidate" and who[1] == pair.candidate
+
+
+def _apply_holm(tasks: dict[str, dict]) -> None:
+    cells = [(t, m) for t, metrics in tasks.items() for m in metrics]
+    adjusted = holm([tasks[t][m]["p"] for t, m in cells])
+    for (t, m), p in zip(cells, adjusted):
+        tasks[t][m]["p_holm"] = p
+
+
+def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
+    eb, ec = error_summary(base), error_summary(cand)
+    out = {}
+    for flag in dict.fromkeys([*eb, *ec]):
+        rb = eb.get(flag, {}).get("rate")
+        rc = ec.get(flag, {}).get("rate")
+        out[flag] = {
+            "base_rate": rb,
+            "candidate_rate": rc,
+            "delta": None if rb is None or rc is None else rc - rb,
+        }
+    return out
+
+
+def _levels(
+    tasks: dict[str, dict],
+    headline_names: dict[str, str],
+    diffs: dict[str, ClusteredMean],
+    level_of: dict[str, int],
+    seed: int,
+    n_boot: int,
+    base: Run,
+    cand: Run,
+    notes: list[str],
+) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for level in sorted(set(level_of.values())):
+        members = [t for t in tasks if level_of.get(t) == level and t in diffs]
+        if not members:
+            continue
+        heads = [tasks[t][headline_names[t]] for t in members]
+        stat = combine([diffs[t] for t in members], [1.0 / len(members)] * len(members))
+        rng = np.random.default_rng([seed, 1000 + level])
+        key = f"level{level}"
+        out[key] = {
+            "base": float(np.mean([h["base"] for h in heads])),
+            "candidate": float(np.mean([h["candidate"] for h in heads])),
+            "delta": float(np.mean([h["delta"] for h in heads])),
+            "ci": percentile_ci(stat.replicates(multiplicities(stat.strata, n_boot, rng))),
+            "p": sign_flip_p(stat, seed=seed, n_perm=N_PERM),
+            "n_tasks": len(members),
+            "tasks": members,
+        }
+        listed = set()
+        for run in (base, cand):
+            listed.update((run.results.get("levels") or {}).get(key, {}).get("tasks") or [])
+        missing = sorted(listed - set(members))
+        if missing:
+            notes.append(f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}")
+    return out
+
+
+def _fmt(x: float | None, nd: int = 2) -> str:
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def _fmt_p(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def format_comparison(result: dict) -> str:
+    """A readable terminal rendering of compare_runs' result."""
+    from rich.console import Console
+    from rich.table import Table
+
+    b, c = result["base"]["label"], result["candidate"]["label"]
+    table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
+    for col, just in (("task", "left"), ("metric", "left"), ("base", "right"), ("candidate", "right"),
+                      ("Δ", "right"), ("95% CI", "right"), ("p", "right"), ("p (Holm)", "right"),
+                      ("n", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for task, metrics in result["tasks"].items():
+        for j, (name, m) in enumerate(metrics.items()):
+            ci = m["ci"]
+            table.add_row(
+                task if j == 0 else "", name, _fmt(m["base"]), _fmt(m["candidate"]),
+                _fmt(m["delta"]), "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+                _fmt_p(m["p"]), _fmt_p(m["p_holm"]), str(m["n"]),
+            )
+        table.add_section()
+    for key, lv in result["levels"].items():
+        ci = lv["ci"]
+        table.add_row(
+            key.replace("level", "Level "), f"mean of {lv['n_tasks']} headlines", _fmt(lv["base"]),
+            _fmt(lv["candidate"]), _fmt(lv["delta"]),
+            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]", _fmt_p(lv["p"]), "", "",
+        )
+    console = Console(record=True, width=130, force_terminal=False, color_system=None)
+    with console.capture():
+        console.print(table)
+        if result.get("pair"):
+            p = result["pair"]
+            console.print(f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
+                          f"{'verified' if p['verified'] else 'unverified'})")
+        for task, m in result["matched"].items():
+            console.print(f"{task}: {m['n_matched']} matched samples "
+                          f"(base {m['n_base']}, candidate {m['n_candidate']})")
+        for note in result["notes"]:
+            console.print(f"note: {note}")
+        console.print("p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
+                      "Holm-corrected across the table.")
+    return console.export_text()

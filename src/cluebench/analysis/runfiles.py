@@ -1,0 +1,113 @@
+"""Reading run directories (format: docs/run-files.md). Analysis and report read nothing else."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cluebench.errors import ClueError, DataError
+
+_QUANT_TAIL = re.compile(r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(path, f"not valid JSON ({e.msg})", line=e.lineno) from None
+
+
+def read_samples(path: Path) -> list[dict]:
+    """One task's samples.jsonl; a malformed line is an error naming the line."""
+    samples = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(path, f"not valid JSON ({e.msg})", line=lineno) from None
+            if not isinstance(obj, dict) or "id" not in obj:
+                raise DataError(path, "expected a JSON object with an 'id'", line=lineno, field="id")
+            samples.append(obj)
+    return samples
+
+
+@dataclass
+class Run:
+    """A run directory: results.json, config.json and the per-task samples (read on demand)."""
+
+    path: Path
+    results: dict
+    config: dict
+    _samples: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Run":
+        path = Path(path)
+        if not path.is_dir():
+            raise ClueError(f"{path}: not a run directory (expected a folder with results.json)")
+        results_path = path / "results.json"
+        results = read_json(results_path) if results_path.exists() else {}
+        if not isinstance(results, dict):
+            raise DataError(results_path, "expected a JSON object")
+        config_path = path / "config.json"
+        config = read_json(config_path) if config_path.exists() else {}
+        run = cls(path, results, config if isinstance(config, dict) else {})
+        if not results and not run.sample_tasks():
+            raise ClueError(f"{path}: no results.json and no <task>/samples.jsonl; is this a run directory?")
+        return run
+
+    def sample_tasks(self) -> list[str]:
+        """Tasks that have a samples.jsonl in the run directory."""
+        return sorted(p.parent.name for p in self.path.glob("*/samples.jsonl"))
+
+    @property
+    def tasks(self) -> list[str]:
+        """Tasks with results or samples, in results.json order first."""
+        listed = list((self.results.get("tasks") or {}).keys())
+        return listed + [t for t in self.sample_tasks() if t not in listed]
+
+    def task_entry(self, task: str) -> dict | None:
+        return (self.results.get("tasks") or {}).get(task)
+
+    def samples(self, task: str) -> list[dict]:
+        if task not in self._samples:
+            path = self.path / task / "samples.jsonl"
+            self._samples[task] = read_samples(path) if path.exists() else []
+        return self._samples[task]
+
+    @property
+    def protocol(self) -> dict:
+        return self.results.get("protocol") or self.config.get("protocol") or {}
+
+    @property
+    def model(self) -> dict:
+        return self.results.get("model") or self.config.get("model") or {}
+
+    @property
+    def label(self) -> str:
+        """A short human name: the model's file or repo name without quantisation tails."""
+        return model_label(str(self.model.get("spec") or self.model.get("model_id") or self.path.name))
+
+    def identity(self) -> dict:
+        return {
+            "dir": str(self.path),
+            "label": self.label,
+            "model": self.model,
+            "protocol": self.protocol,
+            "decoding": self.results.get("decoding") or self.config.get("decoding") or {},
+        }
+
+
+def model_label(spec: str) -> str:
+    """'llamacpp:/m/SmolLM2-135M-Instruct.Q4_1.gguf' → 'SmolLM2-135M-Instruct'."""
+    s = spec.split(":", 1)[1] if re.match(r"^[a-z]+:(?!//)", spec) else spec
+    name = s.rstrip("/").replace("\\", "/").split("/")[-1] or s
+    if name.lower().endswith(".gguf"):
+        name = name[:-5]
+    return _QUANT_TAIL.sub("", name) or name
