@@ -87,6 +87,15 @@ class BackendOptions:
     gpu_memory_utilization: float = 0.9
     enable_prefix_caching: bool = True
     trust_remote_code: bool = False
+    # The protocol's [plain_template] table (first_turn, next_turn, query, zero_shot,
+    # merged_system), passed in by the runner so backends never read the protocol file.
+    plain_template: dict | None = None
+    # openai: retry/drain tuning. Full-jitter backoff: sleep ~ U(0, min(max, base * 2**attempt)).
+    retry_backoff_base: float = 0.5
+    retry_backoff_max: float = 30.0
+    retry_after_max: float = 300.0  # cap on a server's Retry-After, so a typo can't stall a run
+    drain_after_failures: int = 3  # consecutive failures that take an endpoint out of rotation
+    drain_cooldown: float = 30.0  # seconds a drained endpoint rests before it is tried again
 
 
 class Backend(abc.ABC):

@@ -1,0 +1,199 @@
+"""`llamacpp:PATH.gguf` — a GGUF model run in-process by llama-cpp-python.
+
+The prompt is rendered here with the GGUF's own chat template (metadata
+`tokenizer.chat_template`, rendered like llama-cpp-python's Jinja2ChatFormatter) and tokenized
+here; the token ids themselves go to `create_completion`, so the count a task budgets with is
+exactly what the model sees (no second BOS, no hidden template).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from cluebench.errors import BackendError, ConfigError
+from cluebench.models.base import (
+    Backend,
+    BackendOptions,
+    Completion,
+    Message,
+    OnCompletion,
+    Request,
+    register,
+)
+from cluebench.models.chat import JinjaTemplate, choose_renderer, template_sha256
+from cluebench.models.hashing import file_sha256
+
+log = logging.getLogger(__name__)
+
+MAX_DEFAULT_CTX = 8192  # default n_ctx: the model's training context, capped (memory, speed)
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise BackendError(
+            "llamacpp: backend needs llama-cpp-python (`pip install llama-cpp-python`)"
+        ) from exc
+    return llama_cpp
+
+
+class LlamaTokenizer:
+    """Plain-text tokenization with the model's vocabulary (no BOS, special tokens as text)."""
+
+    def __init__(self, llm: Any) -> None:
+        self._llm = llm
+
+    def encode(self, text: str) -> list[int]:
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._llm.detokenize(list(ids)).decode("utf-8", errors="ignore")
+
+
+@register("llamacpp")
+class LlamaCppBackend(Backend):
+    name = "llamacpp"
+
+    def __init__(self, spec: str, options: BackendOptions) -> None:
+        super().__init__(spec, options)
+        path = Path(spec.partition(":")[2]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"model spec '{spec}': GGUF file {path} does not exist")
+        self.path = path
+        self._llama_cpp = _import_llama_cpp()
+        self._digest: str | None = None
+        self._llm = self._load(path, options)
+        meta: dict[str, str] = dict(self._llm.metadata or {})
+        self._bos_token = self._token_text(self._llm.token_bos())
+        self._eos_token = self._token_text(self._llm.token_eos())
+        self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "true").lower() != "false"
+        source = meta.get("tokenizer.chat_template")
+        self._template_source = source or None
+        template = (
+            JinjaTemplate(source, bos_token=self._bos_token, eos_token=self._eos_token)
+            if source
+            else None
+        )
+        self._render, self._system_role = choose_renderer(template, options.plain_template)
+        self._tokenizer = LlamaTokenizer(self._llm)
+
+    def _load(self, path: Path, options: BackendOptions) -> Any:
+        Llama = self._llama_cpp.Llama
+        n_ctx = options.n_ctx
+        try:
+            if n_ctx is None:
+                # vocab_only loads in milliseconds and tells us the training context.
+                probe = Llama(str(path), vocab_only=True, verbose=False)
+                n_ctx = min(int(probe.n_ctx_train()), MAX_DEFAULT_CTX)
+                del probe
+            return Llama(
+                str(path),
+                n_ctx=n_ctx,
+                n_threads=options.n_threads or os.cpu_count() or 1,
+                n_gpu_layers=options.n_gpu_layers,
+                n_batch=min(512, n_ctx),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
+
+    def _token_text(self, token_id: int) -> str:
+        if token_id is None or token_id < 0:
+            return ""
+        return self._llm.detokenize([token_id], special=True).decode("utf-8", errors="ignore")
+
+    # -- the interface ---------------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        if self._digest is None:
+            self._digest = file_sha256(self.path)
+        return f"llamacpp:{self._digest}"
+
+    @property
+    def context_length(self) -> int:
+        return int(self._llm.n_ctx())
+
+    @property
+    def tokenizer(self) -> LlamaTokenizer:
+        return self._tokenizer
+
+    def render(self, messages: Sequence[Message]) -> str:
+        return self._render(messages)
+
+    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        """Token ids fed to the model: the rendered text (special tokens parsed) plus a BOS when
+        the model wants one and the template did not already write it."""
+        text = self.render(messages)
+        add_bos = self._add_bos and not (self._bos_token and text.startswith(self._bos_token))
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_ids(messages))
+
+    def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
+        for req in requests:
+            on_completion(self._one(req))
+
+    def _one(self, req: Request) -> Completion:
+        start = time.perf_counter()
+        try:
+            ids = self.prompt_ids(req.messages)
+            d = req.decoding
+            out = self._llm.create_completion(
+                prompt=ids,
+                max_tokens=d.max_tokens,
+                temperature=d.temperature,
+                top_p=d.top_p,
+                seed=d.seed,
+                # Neutral sampler settings so temperature/top_p mean what they mean elsewhere
+                # (llama-cpp-python's defaults add top_k=40 and min_p=0.05).
+                top_k=0,
+                min_p=0.0,
+                repeat_penalty=1.0,
+                stop=[self._eos_token] if self._eos_token else None,
+            )
+        except Exception as exc:  # noqa: BLE001 - one bad request must not stop the batch
+            log.warning("llama.cpp failed on request %s: %s", req.key[:12], exc)
+            return Completion(
+                key=req.key,
+                text="",
+                finish_reason="error",
+                latency_s=time.perf_counter() - start,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Completion(
+            key=req.key,
+            text=choice.get("text") or "",
+            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+            prompt_tokens=usage.get("prompt_tokens", len(ids)),
+            completion_tokens=usage.get("completion_tokens"),
+            latency_s=time.perf_counter() - start,
+        )
+
+    def info(self) -> dict:
+        import jinja2
+
+        return {
+            **super().info(),
+            "path": str(self.path),
+            "chat_template_sha256": template_sha256(self._template_source),
+            "system_role": self._system_role,
+            "tokenizer": "exact",
+            "context_length": self.context_length,
+            "n_threads": self._llm.n_threads if hasattr(self._llm, "n_threads") else None,
+            "sampler": {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0},
+            "versions": {"llama_cpp": self._llama_cpp.__version__, "jinja2": jinja2.__version__},
+        }
+
+    def close(self) -> None:
+        llm, self._llm = getattr(self, "_llm", None), None
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()

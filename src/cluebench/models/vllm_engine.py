@@ -1,0 +1,183 @@
+"""`vllm:NAME_OR_PATH` — vLLM's in-process engine (GPU), with tensor/pipeline parallelism and Ray
+for several nodes (`--distributed-executor-backend ray`).
+
+All requests of a batch are handed to the engine at once (it schedules them continuously, with
+prefix caching for the shared few-shot prefixes) and each completion is reported the moment the
+engine marks it finished. Only documented calls are used: `EngineArgs`,
+`LLMEngine.from_engine_args`, `add_request`, `step`, `has_unfinished_requests`, `get_tokenizer`,
+`SamplingParams`. Prompts go in as token ids (`{"prompt_token_ids": ...}`) rendered and counted
+here, so what a task budgets is what the model sees.
+
+vllm is imported only when this backend is constructed (it cannot run on CPU-only machines).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from cluebench.errors import BackendError
+from cluebench.models.base import (
+    Backend,
+    BackendOptions,
+    Completion,
+    Message,
+    OnCompletion,
+    Request,
+    register,
+)
+from cluebench.models.chat import template_sha256
+from cluebench.models.hashing import model_dir_sha256
+from cluebench.models.hf_common import HFTokenizer, hf_renderer, prompt_ids
+
+_ids = itertools.count()
+
+
+def _import_vllm() -> Any:
+    try:
+        import vllm
+    except ImportError as exc:
+        raise BackendError(
+            "vllm: backend needs vLLM, which is not installed (`pip install vllm` on a Linux "
+            "machine with a CUDA GPU); on CPU use llamacpp: or hf: instead"
+        ) from exc
+    return vllm
+
+
+def engine_args(vllm: Any, name: str, o: BackendOptions) -> Any:
+    """EngineArgs from our options (a function, so tests can check the mapping)."""
+    kwargs: dict[str, Any] = {
+        "model": name,
+        "tokenizer": o.tokenizer or name,
+        "tensor_parallel_size": o.tensor_parallel_size,
+        "pipeline_parallel_size": o.pipeline_parallel_size,
+        "gpu_memory_utilization": o.gpu_memory_utilization,
+        "enable_prefix_caching": o.enable_prefix_caching,
+        "trust_remote_code": o.trust_remote_code,
+        "dtype": o.dtype or "auto",
+    }
+    if o.max_model_len:
+        kwargs["max_model_len"] = o.max_model_len
+    if o.distributed_executor_backend:
+        kwargs["distributed_executor_backend"] = o.distributed_executor_backend
+    return vllm.EngineArgs(**kwargs)
+
+
+def sampling_params(vllm: Any, req: Request) -> Any:
+    d = req.decoding
+    return vllm.SamplingParams(
+        temperature=d.temperature, top_p=d.top_p, seed=d.seed, max_tokens=d.max_tokens
+    )
+
+
+def to_completion(out: Any, req: Request, latency: float) -> Completion:
+    """A finished vLLM RequestOutput as our Completion ("abort" becomes an error)."""
+    first = out.outputs[0]
+    reason = first.finish_reason
+    finish = {"stop": "stop", "length": "length"}.get(reason, "error")
+    return Completion(
+        key=req.key,
+        text=first.text,
+        finish_reason=finish,
+        prompt_tokens=len(out.prompt_token_ids) if out.prompt_token_ids is not None else None,
+        completion_tokens=len(first.token_ids),
+        latency_s=latency,
+        error=None if finish != "error" else f"vLLM finish_reason={reason!r}",
+    )
+
+
+@register("vllm")
+class VLLMBackend(Backend):
+    name = "vllm"
+
+    def __init__(self, spec: str, options: BackendOptions) -> None:
+        super().__init__(spec, options)
+        self._vllm = _import_vllm()
+        self.source = spec.partition(":")[2]
+        try:
+            self._engine = self._vllm.LLMEngine.from_engine_args(
+                engine_args(self._vllm, self.source, options)
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise BackendError(f"vLLM could not start '{self.source}': {exc}") from exc
+        self._tok = self._engine.get_tokenizer()
+        self._render, self._system_role, self._template = hf_renderer(
+            self._tok, options.plain_template
+        )
+        self._tokenizer = HFTokenizer(self._tok)
+        self._digest: str | None = None
+
+    @property
+    def model_id(self) -> str:
+        if self._digest is None:
+            path = Path(self.source).expanduser()
+            self._digest = model_dir_sha256(path) if path.is_dir() else self.source
+        return f"vllm:{self._digest}"
+
+    @property
+    def context_length(self) -> int:
+        if self.options.max_model_len:
+            return self.options.max_model_len
+        return int(self._engine.get_model_config().max_model_len)
+
+    @property
+    def tokenizer(self) -> HFTokenizer:
+        return self._tokenizer
+
+    def render(self, messages: Sequence[Message]) -> str:
+        return self._render(messages)
+
+    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        return prompt_ids(self._tok, self.render(messages), self._system_role)
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_ids(messages))
+
+    def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
+        waiting: dict[str, tuple[Request, float]] = {}
+        for req in requests:
+            rid = f"clue-{next(_ids)}"
+            start = time.perf_counter()
+            try:
+                self._engine.add_request(
+                    rid,
+                    {"prompt_token_ids": self.prompt_ids(req.messages)},
+                    sampling_params(self._vllm, req),
+                )
+            except (ValueError, TypeError) as exc:  # e.g. prompt longer than max_model_len
+                on_completion(
+                    Completion(key=req.key, text="", finish_reason="error",
+                               error=f"{type(exc).__name__}: {exc}")
+                )
+                continue
+            waiting[rid] = (req, start)
+        while waiting and self._engine.has_unfinished_requests():
+            for out in self._engine.step():
+                if out.finished and out.request_id in waiting:
+                    req, start = waiting.pop(out.request_id)
+                    on_completion(to_completion(out, req, time.perf_counter() - start))
+        for req, start in waiting.values():  # the engine dropped them without output
+            on_completion(Completion(key=req.key, text="", finish_reason="error",
+                                     latency_s=time.perf_counter() - start,
+                                     error="vLLM engine finished without an output"))
+
+    def info(self) -> dict:
+        o = self.options
+        return {
+            **super().info(),
+            "chat_template_sha256": template_sha256(self._template),
+            "system_role": self._system_role,
+            "tokenizer": "exact",
+            "context_length": self.context_length,
+            "tensor_parallel_size": o.tensor_parallel_size,
+            "pipeline_parallel_size": o.pipeline_parallel_size,
+            "distributed_executor_backend": o.distributed_executor_backend,
+            "gpu_memory_utilization": o.gpu_memory_utilization,
+            "enable_prefix_caching": o.enable_prefix_caching,
+            "versions": {"vllm": getattr(self._vllm, "__version__", "unknown")},
+        }
+
+    def close(self) -> None:
+        self._engine = None
