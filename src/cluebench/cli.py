@@ -177,9 +177,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from cluebench.generate import cli as gen_cli
+    from cluebench.cli_generate import run_generate
 
-    return gen_cli.run_generate(args, _backend_options)
+    return run_generate(args, _backend_options)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -240,9 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("generate", help="build MeDiSumCode / MeDiSumQA from MIMIC-IV")
-    from cluebench.generate import cli as gen_cli
+    from cluebench.cli_generate import add_arguments
 
-    gen_cli.add_arguments(p, _add_backend_options)
+    add_arguments(p, _add_backend_options)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("models", help="the paper's biomedical models and their base models")

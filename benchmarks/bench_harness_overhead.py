@@ -1,0 +1,91 @@
+"""Harness overhead: `clue run` on N MeQSum samples with the embedded model vs. bare
+llama-cpp-python calls on the same rendered prompts, measured side by side in one process.
+
+    python benchmarks/bench_harness_overhead.py [--n 20] [--data-dir ../shared/data]
+
+Prints three wall times and two ratios:
+  * generation stage: cluebench's runner (prompt building, token counting, cache keys, store
+    commits, progress) vs. the bare loop — the harness overhead proper (target <= 1.05);
+  * whole `clue run` (plus scoring with ROUGE + BERTScore, results, report) vs. the bare loop.
+Each side loads the model once; the bare loop reuses the exact prompts cluebench rendered, the
+same decoding (greedy, seeded, the protocol's max tokens) and the same threads and context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20, help="MeQSum samples")
+    ap.add_argument("--data-dir", default=os.environ.get("CLUE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    args = ap.parse_args()
+
+    import llama_cpp
+
+    from cluebench.models import default_model_path, load_backend
+    from cluebench.models.base import BackendOptions, Decoding
+    from cluebench.run.budget import BackendBudget
+    from cluebench.run.cached import generate_missing, keyed_requests
+    from cluebench.run.runner import RunSettings, run
+    from cluebench.run.store import ResponseStore
+    from cluebench.datasets import resolve_dataset
+    from cluebench.tasks.protocol import load_protocol
+    from cluebench.tasks.registry import get_task
+
+    data_dir = Path(args.data_dir) if Path(args.data_dir).is_dir() else None
+    protocol = load_protocol()
+    opts = BackendOptions(plain_template=dict(protocol["plain_template"]))
+    work = Path(tempfile.mkdtemp(prefix="clue-bench-"))
+    try:
+        # Side A1: the runner's generation stage alone (fresh store, model loaded once).
+        backend = load_backend(None, opts)
+        task = get_task("meqsum", protocol)
+        dataset = resolve_dataset("meqsum", data_dir)
+        t0 = time.perf_counter()
+        samples, _ = task.build_samples(dataset.rows, BackendBudget(backend), args.n)
+        decoding = Decoding(max_tokens=samples[0].max_tokens, temperature=0.0, seed=protocol["default_seed"])
+        requests, rendered = keyed_requests(backend, [s.messages for s in samples], [decoding] * len(samples))
+        with ResponseStore(work / "stage.sqlite") as store:
+            done = generate_missing(backend, store, requests)
+        t_stage = time.perf_counter() - t0
+        ctx = backend.context_length
+        threads = backend.info().get("n_threads") or os.cpu_count()
+        backend.close()
+
+        # Side B: bare llama-cpp-python on the same rendered prompts.
+        llm = llama_cpp.Llama(str(default_model_path()), n_ctx=ctx, n_threads=threads, verbose=False, seed=decoding.seed)
+        t0 = time.perf_counter()
+        bare = []
+        for prompt in rendered:
+            out = llm.create_completion(prompt=prompt, max_tokens=decoding.max_tokens, temperature=0.0, top_p=1.0, seed=decoding.seed)
+            bare.append(out["choices"][0]["text"])
+        t_bare = time.perf_counter() - t0
+        del llm
+        same = sum(1 for r, b in zip(requests, bare) if done[r.key].text == b)
+
+        # Side A2: the whole `clue run` (fresh run directory).
+        t0 = time.perf_counter()
+        run(RunSettings(model=None, tasks=["meqsum"], limit=args.n, data_dir=data_dir, out=work / "run", progress=False))
+        t_run = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"MeQSum samples: {len(rendered)}  data: {dataset.path}  ({'synthetic demo' if dataset.synthetic else 'real'})")
+    print(f"outputs identical to the bare loop: {same}/{len(rendered)}")
+    print(f"{'side':<44}{'wall s':>10}{'ratio':>10}")
+    print(f"{'bare llama-cpp-python (same prompts)':<44}{t_bare:>10.2f}{1.0:>10.3f}")
+    print(f"{'cluebench generation stage':<44}{t_stage:>10.2f}{t_stage / t_bare:>10.3f}")
+    print(f"{'cluebench whole clue run (+scoring, report)':<44}{t_run:>10.2f}{t_run / t_bare:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
