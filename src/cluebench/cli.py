@@ -169,8 +169,12 @@ def cmd_data(args: argparse.Namespace) -> int:
             print(r)
         return 0
     if args.action == "demo":
+        import shutil
+        from importlib import resources
+
         dest = Path(args.data_dir or "clue-demo-data")
-        datasets.copy_demo(dest)
+        src = Path(str(resources.files("cluebench.datasets") / "demo"))
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         print(f"wrote the synthetic demo set (all six tasks, upstream formats) to {dest}")
         return 0
     raise ConfigError(f"unknown data action {args.action}")
