@@ -1,0 +1,77 @@
+"""`clue data check`: say, for every task, whether its file is in the data directory, whether it
+reads cleanly, and (where a checksum is known) whether it is the exact upstream file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cluebench.datasets._protocol import DATA_FILES, task_table
+from cluebench.datasets.dataset import read_dataset
+from cluebench.datasets.fetch import expected_sha256
+from cluebench.errors import DataError
+
+Status = Literal["found", "missing", "malformed"]
+
+
+@dataclass
+class CheckResult:
+    task: str
+    expected_path: Path
+    status: Status
+    rows: int | None = None
+    problem: str | None = None
+    sha256: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "found"
+
+
+def check_task(data_dir: Path, task: str) -> CheckResult:
+    """Check one task's file under `data_dir`."""
+    path = Path(data_dir) / DATA_FILES[task]
+    if not path.exists():
+        return CheckResult(task, path, "missing", problem=f"no file at {path}")
+    try:
+        ds = read_dataset(task, path)
+    except DataError as exc:
+        return CheckResult(task, path, "malformed", problem=str(exc))
+    expected, origin = expected_sha256(Path(data_dir), task)
+    if expected is not None and expected != ds.sha256:
+        problem = (f"sha256 {ds.sha256} differs from the {origin} {expected}; "
+                   "re-fetch it with `clue data fetch --force`")
+        return CheckResult(task, path, "malformed", rows=len(ds.rows), problem=problem, sha256=ds.sha256)
+    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256)
+
+
+def check_data_dir(data_dir: Path, tasks: list[str] | None = None) -> list[CheckResult]:
+    """One result per task (all six by default), in protocol order."""
+    unknown = [t for t in tasks or [] if t not in DATA_FILES]
+    if unknown:
+        raise DataError(", ".join(unknown), f"unknown task; expected one of {', '.join(DATA_FILES)}")
+    return [check_task(Path(data_dir), t) for t in (tasks or list(DATA_FILES))]
+
+
+def format_check_report(results: list[CheckResult]) -> str:
+    """A plain-text table (task, status, rows vs the paper's n, sha256, file) and one line per problem."""
+    header = ("task", "status", "rows", "paper n", "sha256", "file")
+    lines = [header]
+    for r in results:
+        lines.append((
+            r.task,
+            r.status,
+            "-" if r.rows is None else f"{r.rows:,}",
+            f"{int(task_table(r.task).get('n_paper', 0)):,}",
+            (r.sha256 or "-")[:12],
+            str(r.expected_path),
+        ))
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header) - 1)]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in lines]
+    problems = [f"{r.task}: {r.problem}" for r in results if r.problem]
+    if problems:
+        out += ["", "Problems:"] + [f"  {p}" for p in problems]
+    bad = sum(not r.ok for r in results)
+    out += ["", f"{len(results) - bad} of {len(results)} task files found and valid."]
+    return "\n".join(out)

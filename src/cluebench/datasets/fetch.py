@@ -1,0 +1,260 @@
+"""`clue data fetch`: download the public sets (MeQSum, LongHealth) with checksums; print exact
+instructions for the credentialed ones, which cannot be fetched on the user's behalf.
+
+Checksum policy
+---------------
+* A source with a pinned sha256 (MeQSum, pinned to an upstream commit) is verified against it.
+* A source without one (LongHealth: its sha256 could not be learned when this was written, so
+  the URL pins the `main` branch) is verified against the `CHECKSUMS` manifest in the destination
+  directory if that lists it; otherwise the file is accepted, its sha256 is reported and written
+  to `CHECKSUMS` ("trust on first use"), and every later fetch or `clue data check` of that
+  directory is verified against it. Delete the line from `CHECKSUMS` to accept a new upstream
+  version on purpose.
+* `CHECKSUMS` uses `sha256sum` format (`<sha256>  <relative path>`), so `sha256sum -c CHECKSUMS`
+  works in the data directory. Every fetched file is listed there.
+* Downloads go to a temporary file next to the target and are renamed into place only after the
+  checksum passed; a mismatch leaves no file behind.
+
+Mirrors: `urls={task: url}` or `$CLUE_FETCH_BASE_URL` (files are then expected at
+`<base>/<task>/<upstream file name>`, the data-directory layout) replace the upstream URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from cluebench.datasets._protocol import DATA_FILES
+from cluebench.errors import DataError
+
+CHECKSUMS_NAME = "CHECKSUMS"
+BASE_URL_ENV = "CLUE_FETCH_BASE_URL"
+
+
+@dataclass(frozen=True)
+class PublicSource:
+    task: str
+    url: str
+    sha256: str | None  # None: trust on first use, recorded in CHECKSUMS
+    licence: str
+
+
+PUBLIC_SOURCES: dict[str, PublicSource] = {
+    "meqsum": PublicSource(
+        task="meqsum",
+        url="https://raw.githubusercontent.com/abachaa/MeQSum/51e36cf65c12602333b6fdc3ae8ecf10430529f7/"
+        "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+        sha256="abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea",
+        licence="CC BY 4.0; cite Ben Abacha & Demner-Fushman, ACL 2019",
+    ),
+    "longhealth": PublicSource(
+        task="longhealth",
+        url="https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json",
+        sha256=None,
+        licence="see github.com/kbressem/LongHealth; cite Adams et al., arXiv 2401.14490",
+    ),
+}
+
+_CREDENTIALED: dict[str, str] = {
+    "mednli": (
+        "MedNLI is credentialed data on PhysioNet. Become a credentialed PhysioNet user "
+        "(https://physionet.org/settings/credentialing/, with the required CITI training), sign the data use "
+        "agreement at https://physionet.org/content/mednli/1.0.0/, download mli_test_v1.jsonl and put it at {path}."
+    ),
+    "problem_summary": (
+        "The BioNLP 2023 task 1A (Problem Summary) data is credentialed data on PhysioNet. As a credentialed "
+        "user, sign the data use agreement at https://physionet.org/content/bionlp-workshop-2023-task-1a/2.0.0/, "
+        "download BioNLP2023-1A-Test.csv and put it at {path}."
+    ),
+    "medisumqa": (
+        "MeDiSumQA is credentialed data on PhysioNet. As a credentialed user, sign the data use agreement at "
+        "https://physionet.org/content/medisumqa/1.0.0/ and put the dataset (a JSON list or JSON lines) at {path}; "
+        "or build it yourself from MIMIC-IV-Note (https://physionet.org/content/mimic-iv-note/) with "
+        "`clue generate medisumqa`, writing to {path}."
+    ),
+    "medisumcode": (
+        "MeDiSumCode is built from credentialed MIMIC-IV data: as a credentialed PhysioNet user, download "
+        "note/discharge.csv.gz (https://physionet.org/content/mimic-iv-note/) and hosp/diagnoses_icd.csv.gz "
+        "(https://physionet.org/content/mimiciv/), then run `clue generate medisumcode`, writing to {path}."
+    ),
+}
+
+FetchStatus = Literal["downloaded", "present", "mismatch", "manual"]
+
+
+@dataclass
+class FetchResult:
+    task: str
+    path: Path
+    status: FetchStatus
+    sha256: str | None = None
+    message: str = ""
+
+
+def credentialed_instructions(task: str, dest: Path) -> str:
+    """Exact steps to obtain a credentialed task's file and where to put it."""
+    return _CREDENTIALED[task].format(path=Path(dest) / DATA_FILES[task])
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_checksums(dest: Path) -> dict[str, str]:
+    """Relative path -> sha256 from `dest/CHECKSUMS` (empty when absent)."""
+    manifest = Path(dest) / CHECKSUMS_NAME
+    if not manifest.exists():
+        return {}
+    out: dict[str, str] = {}
+    for lineno, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or len(parts[0]) != 64:
+            raise DataError(manifest, "expected '<sha256>  <relative path>'", line=lineno)
+        out[parts[1].strip().lstrip("*")] = parts[0].lower()
+    return out
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_checksum(dest: Path, rel: str, sha256: str) -> None:
+    """Add or replace one entry of `dest/CHECKSUMS` (atomically)."""
+    entries = read_checksums(dest)
+    entries[rel] = sha256
+    text = "".join(f"{digest}  {path}\n" for path, digest in sorted(entries.items()))
+    _write_atomic(Path(dest) / CHECKSUMS_NAME, text.encode("utf-8"))
+
+
+def expected_sha256(dest: Path, task: str) -> tuple[str | None, str]:
+    """(sha256 the task's file must have, where that expectation comes from) — pinned, else the
+    destination's CHECKSUMS manifest, else (None, "")."""
+    source = PUBLIC_SOURCES.get(task)
+    if source is not None and source.sha256:
+        return source.sha256, "pinned upstream sha256"
+    recorded = read_checksums(dest).get(DATA_FILES[task])
+    if recorded:
+        return recorded, f"sha256 recorded in {Path(dest) / CHECKSUMS_NAME}"
+    return None, ""
+
+
+def source_url(task: str, urls: dict[str, str] | None = None) -> str:
+    """The URL to fetch `task` from: an explicit override, a mirror base URL, or upstream."""
+    if urls and task in urls:
+        return urls[task]
+    base = os.environ.get(BASE_URL_ENV, "").strip()
+    if base:
+        return f"{base.rstrip('/')}/{DATA_FILES[task]}"
+    return PUBLIC_SOURCES[task].url
+
+
+def _download(client: httpx.Client, url: str, target: Path, expected: str | None, origin: str) -> str:
+    """Stream `url` to a temp file beside `target`, verify, rename; return the sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            try:
+                with client.stream("GET", url) as response:
+                    if response.status_code != 200:
+                        raise DataError(url, f"download failed: HTTP {response.status_code}")
+                    for chunk in response.iter_bytes(1 << 20):
+                        digest.update(chunk)
+                        fh.write(chunk)
+            except httpx.HTTPError as exc:
+                raise DataError(url, f"download failed: {exc.__class__.__name__}: {exc}") from None
+        actual = digest.hexdigest()
+        if expected is not None and actual != expected:
+            raise DataError(url, f"checksum mismatch: got sha256 {actual}, expected {expected} ({origin}); "
+                                 f"nothing was written to {target}")
+        os.replace(tmp, target)
+        return actual
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def fetch_public(
+    dest: Path,
+    tasks: list[str] | None = None,
+    *,
+    force: bool = False,
+    urls: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> list[FetchResult]:
+    """Fetch the public sets into `dest/<task>/<file>`; credentialed tasks get instructions.
+
+    `tasks` defaults to all six. A file already present and matching its expected checksum is
+    skipped; one that does not match is reported (status "mismatch") and only replaced with
+    `force=True`, which re-downloads but still verifies against the pinned or recorded sha256. A failed download or checksum mismatch raises :class:`DataError` and leaves no
+    file behind.
+    """
+    dest = Path(dest)
+    chosen = list(tasks) if tasks else list(DATA_FILES)
+    unknown = [t for t in chosen if t not in DATA_FILES]
+    if unknown:
+        raise DataError(", ".join(unknown), f"unknown task; expected one of {', '.join(DATA_FILES)}")
+    results: list[FetchResult] = []
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=30.0), follow_redirects=True) as client:
+        for task in chosen:
+            target = dest / DATA_FILES[task]
+            if task not in PUBLIC_SOURCES:
+                status: FetchStatus = "present" if target.exists() else "manual"
+                msg = "already present (credentialed; not verified here: run `clue data check`)" \
+                    if target.exists() else credentialed_instructions(task, dest)
+                results.append(FetchResult(task, target, status, message=msg))
+                continue
+            results.append(_fetch_one(client, dest, task, target, force=force, urls=urls))
+    return results
+
+
+def _fetch_one(client: httpx.Client, dest: Path, task: str, target: Path, *, force: bool,
+               urls: dict[str, str] | None) -> FetchResult:
+    rel = DATA_FILES[task]
+    expected, origin = expected_sha256(dest, task)
+    if target.exists() and not force:
+        actual = _sha256_file(target)
+        if expected is None:
+            record_checksum(dest, rel, actual)
+            return FetchResult(task, target, "present", actual,
+                               f"already present; no pinned checksum, recorded sha256 {actual} in {CHECKSUMS_NAME}")
+        if actual != expected:
+            return FetchResult(task, target, "mismatch", actual,
+                               f"present but sha256 {actual} differs from the {origin} {expected}; "
+                               "rerun with --force to replace it")
+        return FetchResult(task, target, "present", actual, "already present, checksum verified")
+    url = source_url(task, urls)
+    actual = _download(client, url, target, expected, origin)
+    record_checksum(dest, rel, actual)
+    if expected is None:
+        message = (f"downloaded from {url}; no pinned checksum: sha256 {actual} recorded in "
+                   f"{dest / CHECKSUMS_NAME} and verified on later fetches and checks")
+    else:
+        message = f"downloaded from {url}; sha256 verified"
+    return FetchResult(task, target, "downloaded", actual, message)
+
+
+def format_fetch_report(results: list[FetchResult]) -> str:
+    """One line per task: status, path, and what happened or what the user must do."""
+    return "\n".join(f"{r.task}: {r.status} — {r.path}\n    {r.message}" for r in results)
