@@ -36,10 +36,17 @@ class ClusteredMean:
     def from_samples(
         cls, clusters: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None
     ) -> "ClusteredMean":
-        """Build from integer cluster codes (n,) and values (n, K); NaN marks 'not applicable'."""
+        """Build from integer cluster codes (n,) and values (n, K); NaN marks 'not applicable'.
+
+        Components without any value are dropped (e.g. a LongHealth run limited to sub-task 1
+        averages only that sub-task), and equal default weights are spread over the others.
+        """
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 1:
             values = values[:, None]
+        present = ~np.all(np.isnan(values), axis=0)
+        if weights is None and present.any() and not present.all():
+            values = values[:, present]
         n_clusters = int(clusters.max()) + 1 if clusters.size else 0
         valid = ~np.isnan(values)
         k = values.shape[1]

@@ -14,6 +14,7 @@ correction across every p-value in the table. Level deltas average the tasks' he
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -325,18 +326,18 @@ def format_comparison(result: dict) -> str:
             _fmt(lv["candidate"]), _fmt(lv["delta"]),
             "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]", _fmt_p(lv["p"]), "", "",
         )
-    console = Console(record=True, width=130, force_terminal=False, color_system=None)
-    with console.capture():
-        console.print(table)
-        if result.get("pair"):
-            p = result["pair"]
-            console.print(f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
-                          f"{'verified' if p['verified'] else 'unverified'})")
-        for task, m in result["matched"].items():
-            console.print(f"{task}: {m['n_matched']} matched samples "
-                          f"(base {m['n_base']}, candidate {m['n_candidate']})")
-        for note in result["notes"]:
-            console.print(f"note: {note}")
-        console.print("p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
-                      "Holm-corrected across the table.")
-    return console.export_text()
+    buf = io.StringIO()
+    console = Console(file=buf, width=130, force_terminal=False, color_system=None)
+    console.print(table)
+    if result.get("pair"):
+        p = result["pair"]
+        console.print(f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
+                      f"{'verified' if p['verified'] else 'unverified'})")
+    for task, m in result["matched"].items():
+        console.print(f"{task}: {m['n_matched']} matched samples "
+                      f"(base {m['n_base']}, candidate {m['n_candidate']})")
+    for note in result["notes"]:
+        console.print(f"note: {note}")
+    console.print("p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
+                  "Holm-corrected across the table.")
+    return buf.getvalue()

@@ -8,6 +8,7 @@ the HF id or its last part, case-insensitively, inside paths and GGUF file names
 
 from __future__ import annotations
 
+import io
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -160,11 +161,11 @@ def format_models_table() -> str:
     for p in _load():
         text = p.source + (f" — {p.note}" if p.note else "")
         table.add_row(p.candidate, p.base, p.relation, "yes" if p.verified else "no", text)
-    console = Console(record=True, width=160, force_terminal=False, color_system=None)
-    with console.capture():
-        console.print(table)
-        console.print(
-            "verified = stated on the model card as far as checked; written offline, "
-            "check the cards before citing."
-        )
-    return console.export_text()
+    buf = io.StringIO()
+    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
+    console.print(table)
+    console.print(
+        "verified = stated on the model card as far as checked; written offline, "
+        "check the cards before citing."
+    )
+    return buf.getvalue()
