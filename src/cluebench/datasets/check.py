@@ -9,7 +9,7 @@ from typing import Literal
 
 from cluebench.datasets._protocol import DATA_FILES, task_table
 from cluebench.datasets.dataset import read_dataset
-from cluebench.datasets.fetch import expected_sha256
+from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
 from cluebench.errors import DataError
 
 Status = Literal["found", "missing", "malformed"]
@@ -33,7 +33,11 @@ def check_task(data_dir: Path, task: str) -> CheckResult:
     """Check one task's file under `data_dir`."""
     path = Path(data_dir) / DATA_FILES[task]
     if not path.exists():
-        return CheckResult(task, path, "missing", problem=f"no file at {path}")
+        if task in PUBLIC_SOURCES:
+            how = f"no file at {path}; `clue data fetch --data-dir {data_dir}` downloads it"
+        else:
+            how = f"no file at {path}. {credentialed_instructions(task, Path(data_dir))}"
+        return CheckResult(task, path, "missing", problem=how)
     try:
         ds = read_dataset(task, path)
     except DataError as exc:
@@ -72,6 +76,8 @@ def format_check_report(results: list[CheckResult]) -> str:
     problems = [f"{r.task}: {r.problem}" for r in results if r.problem]
     if problems:
         out += ["", "Problems:"] + [f"  {p}" for p in problems]
+    if any(r.task == "longhealth" and r.rows is not None for r in results):
+        out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
     bad = sum(not r.ok for r in results)
     out += ["", f"{len(results) - bad} of {len(results)} task files found and valid."]
     return "\n".join(out)
