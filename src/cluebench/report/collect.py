@@ -1,0 +1,276 @@
+"""Everything the report shows, gathered from run files into plain dicts (no HTML here).
+
+Reads only run directories (docs/run-files.md) and the protocol file (which tasks are
+credentialed, task levels/headlines for runs whose results.json lacks a task). Never calls a model.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cluebench.analysis.aggregate import (
+    ERROR_FLAGS,
+    headline_components,
+    is_failed,
+    level_averages,
+    level_ci,
+    sample_value,
+    summarize_task,
+)
+from cluebench.analysis.compare import compare_runs
+from cluebench.analysis.lineage import find_pair, identify
+from cluebench.analysis.runfiles import Run
+from cluebench.errors import ClueError
+
+N_EXAMPLES = 2  # worst and best samples shown per task and run
+MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
+
+_SECRET_KEY = re.compile(r"(api[_-]?key|secret|passw|authoriz|bearer|credential|cookie|"
+                         r"^env$|environ|access[_-]?token|^token$|_token$|hf_token)", re.I)
+_SECRET_VALUE = re.compile(r"^(sk-|hf_|ghp_|gho_|xox[bap]-|AKIA|Bearer\s)[A-Za-z0-9_\-./+=]{8,}")
+
+
+@lru_cache(maxsize=1)
+def protocol() -> dict:
+    """The clue-paper protocol file (task levels, headlines, metrics, credentialed flags)."""
+    path = resources.files("cluebench.tasks") / "protocol" / "clue_paper.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def credentialed_tasks(runs: list[Run]) -> set[str]:
+    """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
+    out = {t for t, spec in (protocol().get("tasks") or {}).items() if spec.get("credentialed")}
+    for run in runs:
+        for task, entry in (run.results.get("tasks") or {}).items():
+            if isinstance(entry, dict) and entry.get("credentialed"):
+                out.add(task)
+    return out
+
+
+def task_entry(run: Run, task: str) -> dict | None:
+    """The task's results.json entry, or one computed from its samples (e.g. an unfinished run)."""
+    entry = run.task_entry(task)
+    if entry:
+        return entry
+    spec = (protocol().get("tasks") or {}).get(task)
+    samples = run.samples(task)
+    if not spec or not samples:
+        return None
+    return summarize_task(samples, level=int(spec["level"]), headline=spec["headline"],
+                          metric_names=list(spec["metrics"]))
+
+
+def levels_map(runs: list[Run]) -> dict[str, list[str]]:
+    levels = dict(protocol().get("levels") or {})
+    return {k: list(v) for k, v in levels.items()}
+
+
+def scrub(obj: Any) -> Any:
+    """Config with anything that looks like a credential removed (keys and values)."""
+    if isinstance(obj, dict):
+        return {k: ("[removed]" if _SECRET_KEY.search(str(k)) else scrub(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(v) for v in obj]
+    if isinstance(obj, str) and _SECRET_VALUE.search(obj.strip()):
+        return "[removed]"
+    return obj
+
+
+def unique_labels(runs: list[Run]) -> list[str]:
+    labels = [r.label for r in runs]
+    return [lab if labels.count(lab) == 1 else f"{lab} ({r.path.name})" for lab, r in zip(labels, runs)]
+
+
+def leaderboard(runs: list[Run], labels: list[str], tasks: list[str], seed: int) -> dict:
+    """Rows per run: each task's headline (mean, CI) and level averages with joint-bootstrap CIs."""
+    levels = levels_map(runs)
+    rows = []
+    for run, label in zip(runs, labels):
+        entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
+        cells = {}
+        for t in tasks:
+            e = entries.get(t)
+            m = (e.get("metrics") or {}).get(e.get("headline")) if e else None
+            cells[t] = None if not m or m.get("mean") is None else {"mean": m["mean"], "ci": m.get("ci"),
+                                                                    "n": e.get("n")}
+        lv = level_averages(entries, levels)
+        for key, members in levels.items():
+            if lv[key]["mean"] is not None:
+                lv[key]["ci"] = level_ci({t: run.samples(t) for t in lv[key]["tasks"]}, entries,
+                                         lv[key]["tasks"], seed=seed)
+        rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model})
+    best: dict[str, float] = {}
+    for key in [*tasks, *levels]:
+        vals = [(r["cells"].get(key) or r["levels"].get(key) or {}).get("mean") for r in rows]
+        vals = [v for v in vals if v is not None]
+        if len(vals) > 1:
+            best[key] = max(vals)
+    headlines = {}
+    for t in tasks:
+        for run in runs:
+            e = task_entry(run, t)
+            if e:
+                headlines[t] = e.get("headline", "")
+                break
+    return {"rows": rows, "tasks": tasks, "levels": list(levels), "best": best, "headlines": headlines}
+
+
+def detect_pairs(runs: list[Run]) -> list[tuple[int, int, dict | None]]:
+    """(base index, candidate index, lineage pair) for each biomedical/base pair among the runs.
+
+    Without any lineage match and exactly two runs, the first is the base and the second the
+    candidate, as `clue report BASE CANDIDATE` implies.
+    """
+    names = [str(r.model.get("spec") or r.model.get("model_id") or r.path.name) for r in runs]
+    out = []
+    for i, j in ((i, j) for i in range(len(runs)) for j in range(len(runs)) if i != j):
+        who = identify(names[j])
+        pair = find_pair(names[i], names[j])
+        if pair and who and who[0] == "candidate" and who[1] == pair.candidate:
+            out.append((i, j, pair.to_dict()))
+    if not out and len(runs) == 2:
+        out.append((0, 1, None))
+    return out
+
+
+def comparisons(runs: list[Run], labels: list[str], seed: int, n_boot: int) -> tuple[list[dict], list[str]]:
+    """compare_runs for every detected pair; a pair that cannot be compared becomes a note."""
+    out, notes = [], []
+    for i, j, pair in detect_pairs(runs):
+        try:
+            res = compare_runs(runs[i].path, runs[j].path, seed=seed, n_boot=n_boot)
+        except ClueError as e:
+            notes.append(f"{labels[j]} vs {labels[i]}: {e}")
+            continue
+        res["base_label"], res["candidate_label"] = labels[i], labels[j]
+        res["lineage"] = pair
+        out.append(res)
+    return out, notes
+
+
+def forest_panels(comps: list[dict]) -> list[dict]:
+    panels = []
+    for c in comps:
+        rows = []
+        for task, metrics in c["tasks"].items():
+            head = next(iter(metrics.values()), None)  # headline is listed first
+            if head is not None:
+                name = next(iter(metrics))
+                rows.append({"label": f"{task} ({name})", "delta": head["delta"], "ci": head["ci"]})
+        for key, lv in c["levels"].items():
+            rows.append({"label": f"Level {key[5:]} average", "delta": lv["delta"], "ci": lv["ci"], "level": True})
+        if rows:
+            panels.append({"title": f"{c['candidate_label']} − {c['base_label']}", "rows": rows})
+    return panels
+
+
+def per_sample_headline(samples: list[dict], entry: dict) -> np.ndarray:
+    comps = headline_components(entry["headline"], list(entry.get("metrics") or {}))
+    vals = np.array([[sample_value(s, c) for c in comps] for s in samples], dtype=float)
+    if vals.size == 0:
+        return np.array([])
+    with np.errstate(all="ignore"):
+        return np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1) if len(comps) > 1 else vals[:, 0]
+
+
+def _clip(text: Any) -> str:
+    if text is None:
+        return ""
+    text = text if isinstance(text, str) else str(text)
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + f"\n… [{len(text) - MAX_TEXT:,} more characters]"
+
+
+def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
+    """The worst and best answered samples by headline metric (ties broken by id)."""
+    samples = [s for s in run.samples(task) if not is_failed(s)]
+    vals = per_sample_headline(samples, entry) if samples else np.array([])
+    ok = [(float(v), s["id"], s) for v, s in zip(vals, samples) if np.isfinite(v)]
+    ok.sort(key=lambda x: (x[0], x[1]))
+    picked = [("worst", x) for x in ok[:N_EXAMPLES]]
+    picked += [("best", x) for x in ok[::-1][:N_EXAMPLES] if x not in ok[:N_EXAMPLES]]
+    out = []
+    for kind, (v, sid, s) in picked:
+        flags = [k for k, f in (s.get("flags") or {}).items() if f and k not in ("answer_survived",)]
+        out.append({
+            "kind": kind, "id": sid, "value": v,
+            "input": None if redact else _clip(s.get("input")),
+            "reference": None if redact else _clip(s.get("reference")),
+            "output": None if redact else _clip(s.get("output")),
+            "parsed": None if redact else _clip(s.get("parsed")),
+            "metrics": s.get("metrics") or {}, "flags": flags,
+        })
+    return {"items": out, "redacted": redact}
+
+
+def truncation(run: Run, task: str) -> dict:
+    samples = run.samples(task)
+    n = len(samples)
+    trunc = [s for s in samples if (s.get("flags") or {}).get("truncated")]
+    dropped = [int((s.get("flags") or {}).get("tokens_dropped") or 0) for s in trunc]
+    survived = [bool((s.get("flags") or {}).get("answer_survived", True)) for s in trunc]
+    capped = sum(1 for s in samples if (s.get("flags") or {}).get("length_capped")
+                 or s.get("finish_reason") == "length")
+    pt = [s["prompt_tokens"] for s in samples if isinstance(s.get("prompt_tokens"), (int, float))]
+    ct = [s["completion_tokens"] for s in samples if isinstance(s.get("completion_tokens"), (int, float))]
+    return {
+        "n": n,
+        "truncated": len(trunc),
+        "truncated_rate": 100.0 * len(trunc) / n if n else None,
+        "median_dropped": float(np.median(dropped)) if dropped else None,
+        "max_dropped": max(dropped) if dropped else None,
+        "answer_survived_rate": 100.0 * sum(survived) / len(survived) if survived else None,
+        "length_capped": capped,
+        "length_capped_rate": 100.0 * capped / n if n else None,
+        "mean_prompt_tokens": float(np.mean(pt)) if pt else None,
+        "max_prompt_tokens": max(pt) if pt else None,
+        "mean_completion_tokens": float(np.mean(ct)) if ct else None,
+    }
+
+
+def error_rows(runs: list[Run], labels: list[str], tasks: list[str]) -> tuple[list[dict], list[str]]:
+    rows, seen = [], set()
+    for t in tasks:
+        for run, label in zip(runs, labels):
+            e = task_entry(run, t)
+            if not e:
+                continue
+            errs = e.get("errors") or {}
+            seen.update(errs)
+            rows.append({"label": label, "task": t, "n": e.get("n"), "errors": errs})
+    flags = [f for f in ERROR_FLAGS if f in seen] + sorted(seen - set(ERROR_FLAGS))
+    return rows, flags
+
+
+def all_tasks(runs: list[Run]) -> list[str]:
+    order = [t for lv in levels_map(runs).values() for t in lv]
+    present = {t for r in runs for t in r.tasks}
+    return [t for t in order if t in present] + sorted(present - set(order))
+
+
+def load_runs(run_dirs: list[Path]) -> list[Run]:
+    if not run_dirs:
+        raise ClueError("clue report: give at least one run directory")
+    return [Run.load(d) for d in run_dirs]
+
+
+def run_summary(run: Run, label: str) -> dict:
+    res = run.results
+    return {
+        "label": label,
+        "dir": str(run.path),
+        "spec": run.model.get("spec") or "",
+        "model_id": run.model.get("model_id") or "",
+        "protocol": run.protocol,
+        "decoding": res.get("decoding") or run.config.get("decoding") or {},
+        "tasks": run.tasks,
+        "config": scrub(run.config),
+    }

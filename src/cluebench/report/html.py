@@ -1,0 +1,141 @@
+"""One self-contained HTML report from run directories: no CDN, no scripts fetched, no requests.
+
+Figures are inline SVG; CSS is inline; the little JavaScript there is (none needed) is avoided so
+the file renders the same in a browser, an e-mail client or a slide tool's web view.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cluebench import __version__
+from cluebench.report import collect, figures
+
+SEED = 0
+N_BOOT = 2000
+
+
+def _fmt(x: float | None, nd: int = 2) -> str:
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def _fmt_ci(ci: list[float] | None) -> str:
+    return "" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _fmt_p(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _heat(value: float | None, best: float | None) -> str:
+    """A light blue wash proportional to the value (0-100): readable and colour-blind safe."""
+    if value is None:
+        return ""
+    a = max(0.0, min(1.0, value / 100.0)) * 0.35
+    return f"background: rgba(0, 114, 178, {a:.3f})"
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("cluebench.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(fmt=_fmt, fmt_ci=_fmt_ci, fmt_p=_fmt_p, heat=_heat,
+                       tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str))
+    return env
+
+
+def _distribution_figure(task: str, labels: list[str], runs, entries: list[dict | None]) -> str | None:
+    present = [(lab, run, e) for lab, run, e in zip(labels, runs, entries) if e]
+    if not present:
+        return None
+    headline = present[0][2]["headline"]
+    values = [collect.per_sample_headline(run.samples(task), e) for _, run, e in present]
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    metric_names = list(present[0][2].get("metrics") or {})
+    binary = finite.size > 0 and bool(np.all((finite == 0) | (finite == 100)))
+    if binary or finite.size == 0:
+        comps = collect.headline_components(headline, metric_names)
+        shown = [headline] + ([c for c in comps if c != headline] if len(comps) > 1 else [])
+        shown += [m for m in metric_names if m not in shown and "accuracy" in m and not m.startswith("task")]
+        return figures.dot_ci([lab for lab, _, _ in present], shown, [e for _, _, e in present], task)
+    return figures.box_strip([lab for lab, _, _ in present], values, headline, task)
+
+
+def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> dict:
+    runs = collect.load_runs([Path(d) for d in run_dirs])
+    labels = collect.unique_labels(runs)
+    tasks = collect.all_tasks(runs)
+    board = collect.leaderboard(runs, labels, tasks, SEED)
+    comps, comp_notes = collect.comparisons(runs, labels, SEED, N_BOOT)
+    panels = collect.forest_panels(comps)
+    forest = figures.delta_forest(panels) if panels else None
+    secret_tasks = collect.credentialed_tasks(runs) if redact else set()
+
+    task_sections = []
+    for t in tasks:
+        entries = [collect.task_entry(r, t) for r in runs]
+        per_run = []
+        for run, label, e in zip(runs, labels, entries):
+            if not e:
+                continue
+            per_run.append({
+                "label": label,
+                "entry": e,
+                "examples": collect.examples(run, t, e, redact=t in secret_tasks),
+                "truncation": collect.truncation(run, t),
+            })
+        task_sections.append({
+            "task": t,
+            "headline": board["headlines"].get(t, ""),
+            "figure": _distribution_figure(t, labels, runs, entries),
+            "runs": per_run,
+            "credentialed": t in secret_tasks,
+        })
+    error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    return {
+        "title": title or ("CLUE results: " + ", ".join(labels) if len(labels) <= 3
+                           else f"CLUE results: {len(labels)} models"),
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+        "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],
+        "board": board,
+        "comparisons": comps,
+        "comparison_notes": comp_notes,
+        "forest": forest,
+        "tasks": task_sections,
+        "error_rows": error_rows,
+        "error_flags": error_flags,
+        "redact": redact,
+        "redacted_tasks": sorted(secret_tasks),
+    }
+
+
+def render(context: dict) -> str:
+    return _env().get_template("report.html.j2").render(**context)
+
+
+def write_report(run_dirs: list[Path], out: Path, *, redact: bool = False, title: str | None = None) -> Path:
+    """Write the HTML report for these runs to `out` (atomically) and return its path."""
+    html = render(build_context(run_dirs, redact=redact, title=title))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
