@@ -29,7 +29,7 @@ class Server:
         outer = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server naming
+            def do_GET(self):
                 outer.requests.append(self.path)
                 super().do_GET()
 

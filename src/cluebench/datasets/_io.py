@@ -8,8 +8,9 @@ that says "line 812, field 'gold_label'" is fixed in a minute, "invalid data" is
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cluebench.errors import DataError
 

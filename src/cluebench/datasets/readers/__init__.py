@@ -7,8 +7,8 @@ them) and returns a list of row dicts with a unique string ``id``; it raises
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cluebench.datasets.readers.longhealth import read_longhealth
 from cluebench.datasets.readers.medisum import read_medisumcode, read_medisumqa
