@@ -199,7 +199,8 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
     picked += [("best", x) for x in ok[::-1][:N_EXAMPLES] if x not in ok[:N_EXAMPLES]]
     out = []
     for kind, (v, sid, s) in picked:
-        flags = [k for k, f in (s.get("flags") or {}).items() if f and k not in ("answer_survived",)]
+        flags = [k if isinstance(f, bool) else f"{k}={f}"
+                 for k, f in (s.get("flags") or {}).items() if f and k != "answer_survived"]
         out.append({
             "kind": kind, "id": sid, "value": v,
             "input": None if redact else _clip(s.get("input")),
