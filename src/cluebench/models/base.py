@@ -94,7 +94,7 @@ class BackendOptions:
     retry_backoff_base: float = 0.5
     retry_backoff_max: float = 30.0
     retry_after_max: float = 300.0  # cap on a server's Retry-After, so a typo can't stall a run
-    drain_after_failures: int = 3  # consecutive failures that take an endpoint out of rotation
+    drain_after_failures: int = 5  # consecutive failures that take an endpoint out of rotation
     drain_cooldown: float = 30.0  # seconds a drained endpoint rests before it is tried again
 
 

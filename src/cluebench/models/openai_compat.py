@@ -10,7 +10,8 @@ Scheduling: `concurrency` requests in flight per endpoint; each attempt goes to 
 endpoint with the fewest outstanding requests. A request that fails (connection error, timeout,
 5xx, 429, malformed body) is retried up to `max_retries` times after a full-jitter exponential
 backoff (at least the server's Retry-After). An endpoint with `drain_after_failures` consecutive
-failures rests for `drain_cooldown` seconds while the others take the traffic. Only after its
+failures rests for `drain_cooldown` seconds while the others take the traffic (with no other
+endpoint up, nothing is drained: the per-request backoff paces the retries). Only after its
 retries does a request give up, as a Completion with finish_reason "error".
 """
 
@@ -303,7 +304,12 @@ class OpenAIBackend(Backend):
                 req = pending.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await done.put(await self._complete(req))
+            try:
+                completion = await self._complete(req)
+            except Exception as exc:  # noqa: BLE001 - a bug must fail the request, not hang the batch
+                log.exception("request %s failed unexpectedly", req.key[:12])
+                completion = self._failed(req, self._redact(repr(exc)), time.perf_counter(), 1)
+            await done.put(completion)
 
     def _body(self, req: Request) -> dict:
         messages = [dict(m) for m in req.messages]
@@ -410,7 +416,16 @@ class OpenAIBackend(Backend):
                     ep.resting_until = max(ep.resting_until, now + pause)
                 if fault.endpoint_fault:
                     ep.failures += 1
-                    if ep.failures >= self.options.drain_after_failures and ep.resting_until <= now:
+                    # Draining shifts traffic to the others; with no other endpoint up, resting
+                    # would only stall the run, so the per-request backoff alone applies then.
+                    others_up = any(
+                        e is not ep and e.resting_until <= now for e in self._endpoints
+                    )
+                    if (
+                        others_up
+                        and ep.failures >= self.options.drain_after_failures
+                        and ep.resting_until <= now
+                    ):
                         ep.resting_until = now + self.options.drain_cooldown
                         log.warning(
                             "endpoint %s drained for %g s after %d consecutive failures",

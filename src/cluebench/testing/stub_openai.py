@@ -165,7 +165,7 @@ class StubServer:
             return list(self._state.records)
 
     def chat_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+        return [r for r in self.requests if r.path.rstrip("/") == "/v1/chat/completions"]
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -205,12 +205,12 @@ class StubServer:
         if cfg.latency_ms:
             await asyncio.sleep(cfg.latency_ms / 1000)
 
-        if method == "GET" and path.rstrip("/").endswith("/models"):
+        if method == "GET" and path.rstrip("/") == "/v1/models":
             entry: dict[str, Any] = {"id": cfg.model, "object": "model", "owned_by": "stub"}
             if cfg.max_model_len:
                 entry["max_model_len"] = cfg.max_model_len
             return await self._send(writer, 200, {"object": "list", "data": [entry]}, rec, keep)
-        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+        if method != "POST" or path.rstrip("/") != "/v1/chat/completions":
             return await self._send(writer, 404, {"error": {"message": "not found"}}, rec, keep)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return await self._send(writer, 400, {"error": {"message": "bad body"}}, rec, keep)
