@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.metadata
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -122,7 +123,9 @@ class Icd10Lookup:
     """
 
     def __init__(self) -> None:
-        import simple_icd_10_cm as cm
+        with warnings.catch_warnings():  # its loader uses deprecated importlib.resources calls
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import simple_icd_10_cm as cm
 
         self._cm = cm
         self.source = {"library": "simple-icd-10-cm", "version": _version("simple-icd-10-cm")}
