@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cluebench.datasets.readers.medisum import read_medisumcode
 from cluebench.errors import ConfigError, DataError
 from cluebench.generate.icd import Icd9To10, read_gem
 from cluebench.generate.medisumcode import build_medisumcode
@@ -101,6 +102,9 @@ def test_small_build_hand_checked(mimic, tmp_path: Path) -> None:
     assert manifest["inputs"]["diagnoses"]["sha256"] == hashlib.sha256(diagnoses.read_bytes()).hexdigest()
     assert manifest["output"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert json.loads(manifest_path(out).read_text())["output"] == manifest["output"]
+    # the medisumcode task's reader takes the output as it is
+    read = read_medisumcode(out, out.read_bytes())
+    assert sorted(r["id"] for r in read) == ["101", "102", "103"]
 
 
 def test_reproducible_and_independent_of_file_order(tmp_path: Path) -> None:
