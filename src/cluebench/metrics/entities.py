@@ -279,7 +279,9 @@ def _icd_terms() -> list[tuple[str, str]]:
     """(term, code) pairs: each ICD-10-CM code's description, cleaned of qualifiers that do not
     appear in prose ("(primary)", ", unspecified", "NOS"), when at most 6 words remain. A term
     shared by several codes belongs to the shortest (most general) code."""
-    import simple_icd_10_cm as icd
+    from cluebench.metrics.icd10 import _icd
+
+    icd = _icd()
 
     best: dict[str, str] = {}
     for code in icd.get_all_codes(False):

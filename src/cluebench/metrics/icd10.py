@@ -15,6 +15,7 @@ import functools
 import importlib.metadata
 import importlib.resources
 import re
+import warnings
 from types import ModuleType
 from typing import Iterable, Literal, Sequence
 
@@ -30,7 +31,9 @@ _MONTHS = (
 
 def _icd() -> ModuleType:
     """The code list library, imported on first use (its import parses a 40 MB XML file)."""
-    import simple_icd_10_cm
+    with warnings.catch_warnings():  # it uses importlib.resources' deprecated legacy API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
 
     return simple_icd_10_cm
 
