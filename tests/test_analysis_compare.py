@@ -5,21 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.stats import binom
+from test_analysis_runfactory import (
+    binary_samples,
+    continuous_samples,
+    sample,
+    write_run,
+)
 
 from cluebench.analysis.compare import compare_runs, format_comparison
 from cluebench.analysis.paired import holm, mcnemar_exact
 from cluebench.errors import ClueError
-from test_analysis_runfactory import binary_samples, continuous_samples, sample, write_run
 
 BASE_SPEC = "hf:meta-llama/Llama-2-7b-hf"
 CAND_SPEC = "llamacpp:/models/meditron-7b.Q4_K_M.gguf"
 
 
-def _mcnemar_runs(tmp_path, b: int, c: int, concordant_right: int = 30, concordant_wrong: int = 20):
+def _mcnemar_runs(
+    tmp_path, b: int, c: int, concordant_right: int = 30, concordant_wrong: int = 20
+):
     base = np.array([1] * b + [0] * c + [1] * concordant_right + [0] * concordant_wrong)
     cand = np.array([0] * b + [1] * c + [1] * concordant_right + [0] * concordant_wrong)
-    rb = write_run(tmp_path / "base", BASE_SPEC, {"mednli": binary_samples("mednli", base)})
-    rc = write_run(tmp_path / "cand", CAND_SPEC, {"mednli": binary_samples("mednli", cand)})
+    rb = write_run(
+        tmp_path / "base", BASE_SPEC, {"mednli": binary_samples("mednli", base)}
+    )
+    rc = write_run(
+        tmp_path / "cand", CAND_SPEC, {"mednli": binary_samples("mednli", cand)}
+    )
     return rb, rc, len(base)
 
 
@@ -27,11 +38,15 @@ def test_mcnemar_matches_hand_computation(tmp_path):
     rb, rc, n = _mcnemar_runs(tmp_path, b=10, c=2)
     res = compare_runs(rb, rc)
     acc = res["tasks"]["mednli"]["accuracy"]
-    assert acc["p"] == pytest.approx(2 * binom.cdf(2, 12, 0.5)) and acc["p"] == pytest.approx(0.03857, abs=1e-4)
+    assert acc["p"] == pytest.approx(2 * binom.cdf(2, 12, 0.5)) and acc[
+        "p"
+    ] == pytest.approx(0.03857, abs=1e-4)
     assert acc["test"] == "mcnemar"
     assert acc["discordant"] == {"base_only": 10, "candidate_only": 2}
     assert acc["delta"] == pytest.approx(100 * (2 - 10) / n)
-    assert acc["base"] == pytest.approx(100 * 40 / n) and acc["candidate"] == pytest.approx(100 * 32 / n)
+    assert acc["base"] == pytest.approx(100 * 40 / n) and acc[
+        "candidate"
+    ] == pytest.approx(100 * 32 / n)
     assert acc["n"] == n
     assert res["matched"]["mednli"] == {"n_base": n, "n_candidate": n, "n_matched": n}
     lo, hi = acc["ci"]
@@ -53,8 +68,12 @@ def test_continuous_ci_covers_true_delta_and_permutation_p(tmp_path):
     rng = np.random.default_rng(5)
     base = rng.normal(30, 10, 400)
     cand = base + 3.0 + rng.normal(0, 4, 400)  # true delta 3
-    rb = write_run(tmp_path / "b", BASE_SPEC, {"meqsum": continuous_samples("meqsum", base)})
-    rc = write_run(tmp_path / "c", CAND_SPEC, {"meqsum": continuous_samples("meqsum", cand)})
+    rb = write_run(
+        tmp_path / "b", BASE_SPEC, {"meqsum": continuous_samples("meqsum", base)}
+    )
+    rc = write_run(
+        tmp_path / "c", CAND_SPEC, {"meqsum": continuous_samples("meqsum", cand)}
+    )
     m = compare_runs(rb, rc, seed=1)["tasks"]["meqsum"]["rougeL"]
     assert m["test"] == "sign-flip permutation"
     assert m["delta"] == pytest.approx(float(np.mean(cand - base)))
@@ -69,12 +88,26 @@ def test_no_difference_is_not_significant(tmp_path):
     base = rng.normal(30, 10, 300)
     cand = base + rng.normal(0, 5, 300)
     acc_b = rng.random(300) < 0.6
-    flip = rng.random(300) < 0.1  # 10% of answers flip, in both directions equally often
+    flip = (
+        rng.random(300) < 0.1
+    )  # 10% of answers flip, in both directions equally often
     acc_c = np.where(flip, ~acc_b, acc_b)
-    rb = write_run(tmp_path / "b", BASE_SPEC, {"meqsum": continuous_samples("meqsum", base),
-                                               "mednli": binary_samples("mednli", acc_b)})
-    rc = write_run(tmp_path / "c", CAND_SPEC, {"meqsum": continuous_samples("meqsum", cand),
-                                               "mednli": binary_samples("mednli", acc_c)})
+    rb = write_run(
+        tmp_path / "b",
+        BASE_SPEC,
+        {
+            "meqsum": continuous_samples("meqsum", base),
+            "mednli": binary_samples("mednli", acc_b),
+        },
+    )
+    rc = write_run(
+        tmp_path / "c",
+        CAND_SPEC,
+        {
+            "meqsum": continuous_samples("meqsum", cand),
+            "mednli": binary_samples("mednli", acc_c),
+        },
+    )
     res = compare_runs(rb, rc, seed=3)
     for task, metric in (("meqsum", "rougeL"), ("mednli", "accuracy")):
         m = res["tasks"][task][metric]
@@ -86,7 +119,9 @@ def test_no_difference_is_not_significant(tmp_path):
 def test_mismatched_protocol_refused(tmp_path):
     s = {"mednli": binary_samples("mednli", np.array([1, 0, 1]))}
     rb = write_run(tmp_path / "b", BASE_SPEC, s)
-    rc = write_run(tmp_path / "c", CAND_SPEC, s, protocol={"id": "clue-paper", "sha256": "f" * 64})
+    rc = write_run(
+        tmp_path / "c", CAND_SPEC, s, protocol={"id": "clue-paper", "sha256": "f" * 64}
+    )
     with pytest.raises(ClueError, match="different protocols") as e:
         compare_runs(rb, rc)
     assert "\n" not in str(e.value)
@@ -95,7 +130,12 @@ def test_mismatched_protocol_refused(tmp_path):
 def test_mismatched_shots_refused(tmp_path):
     s = binary_samples("mednli", np.array([1, 0, 1]))
     rb = write_run(tmp_path / "b", BASE_SPEC, {"mednli": s})
-    rc = write_run(tmp_path / "c", CAND_SPEC, {"mednli": s}, shot_ids={"mednli": ["x1", "x2", "x3"]})
+    rc = write_run(
+        tmp_path / "c",
+        CAND_SPEC,
+        {"mednli": s},
+        shot_ids={"mednli": ["x1", "x2", "x3"]},
+    )
     with pytest.raises(ClueError, match="mednli.*different few-shot examples"):
         compare_runs(rb, rc)
 
@@ -112,16 +152,31 @@ def test_holm_applied_across_table_and_level_delta(tmp_path):
     nli_c = np.where(rng.random(200) < 0.15, True, nli_b)
     sum_b = rng.normal(30, 10, 150)
     sum_c = sum_b + 2.0 + rng.normal(0, 6, 150)
-    rb = write_run(tmp_path / "b", BASE_SPEC, {"mednli": binary_samples("mednli", nli_b),
-                                               "meqsum": continuous_samples("meqsum", sum_b)})
-    rc = write_run(tmp_path / "c", CAND_SPEC, {"mednli": binary_samples("mednli", nli_c),
-                                               "meqsum": continuous_samples("meqsum", sum_c),
-                                               "medisumqa": continuous_samples("medisumqa", sum_c)})
+    rb = write_run(
+        tmp_path / "b",
+        BASE_SPEC,
+        {
+            "mednli": binary_samples("mednli", nli_b),
+            "meqsum": continuous_samples("meqsum", sum_b),
+        },
+    )
+    rc = write_run(
+        tmp_path / "c",
+        CAND_SPEC,
+        {
+            "mednli": binary_samples("mednli", nli_c),
+            "meqsum": continuous_samples("meqsum", sum_c),
+            "medisumqa": continuous_samples("medisumqa", sum_c),
+        },
+    )
     res = compare_runs(rb, rc)
     cells = [m for t in res["tasks"].values() for m in t.values()]
     assert [c["p_holm"] for c in cells] == pytest.approx(holm([c["p"] for c in cells]))
     lv = res["levels"]["level1"]
-    deltas = [res["tasks"]["mednli"]["accuracy"]["delta"], res["tasks"]["meqsum"]["rougeL"]["delta"]]
+    deltas = [
+        res["tasks"]["mednli"]["accuracy"]["delta"],
+        res["tasks"]["meqsum"]["rougeL"]["delta"],
+    ]
     assert lv["delta"] == pytest.approx(np.mean(deltas)) and lv["n_tasks"] == 2
     assert lv["ci"][0] < lv["delta"] < lv["ci"][1]
     assert lv["p"] < 0.01
@@ -135,8 +190,17 @@ def _lh(answers: np.ndarray, repeats: int, prompt_tag: str = "") -> list[dict]:
     for q, a in enumerate(answers):
         for r in range(repeats):
             sid = f"p/q{q}/t1/r{r}"
-            out.append(sample("longhealth", sid, {"accuracy": 100.0 * a}, cluster=f"p/q{q}", subtask=1,
-                              shot_ids=(), prompt=sid + prompt_tag))
+            out.append(
+                sample(
+                    "longhealth",
+                    sid,
+                    {"accuracy": 100.0 * a},
+                    cluster=f"p/q{q}",
+                    subtask=1,
+                    shot_ids=(),
+                    prompt=sid + prompt_tag,
+                )
+            )
     return out
 
 
@@ -165,15 +229,24 @@ def test_prompt_hash_matching(tmp_path):
     b = np.array([1, 0, 1, 1])
     base = _lh(b, 1)
     cand = _lh(b, 1)
-    cand[0] = sample("longhealth", cand[0]["id"], {"accuracy": 0.0}, cluster="p/q0", subtask=1,
-                     shot_ids=(), prompt="something else")
+    cand[0] = sample(
+        "longhealth",
+        cand[0]["id"],
+        {"accuracy": 0.0},
+        cluster="p/q0",
+        subtask=1,
+        shot_ids=(),
+        prompt="something else",
+    )
     rb = write_run(tmp_path / "b", BASE_SPEC, {"longhealth": base})
     rc = write_run(tmp_path / "c", CAND_SPEC, {"longhealth": cand})
     res = compare_runs(rb, rc)
     assert res["matched"]["longhealth"]["n_matched"] == 3
     assert any("1 shared ids have different prompts" in n for n in res["notes"])
     # all prompts different (other tokenizer): matched by id, with a note
-    rc2 = write_run(tmp_path / "c2", CAND_SPEC, {"longhealth": _lh(b, 1, prompt_tag="#other")})
+    rc2 = write_run(
+        tmp_path / "c2", CAND_SPEC, {"longhealth": _lh(b, 1, prompt_tag="#other")}
+    )
     res2 = compare_runs(rb, rc2)
     assert res2["matched"]["longhealth"]["n_matched"] == 4
     assert any("matched by id alone" in n for n in res2["notes"])

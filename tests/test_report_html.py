@@ -8,11 +8,16 @@ import shutil
 
 import numpy as np
 import pytest
+from test_analysis_runfactory import (
+    binary_samples,
+    continuous_samples,
+    sample,
+    write_run,
+)
 
 from cluebench.analysis.compare import compare_runs
 from cluebench.analysis.runfiles import Run
 from cluebench.report.html import write_report
-from test_analysis_runfactory import binary_samples, continuous_samples, sample, write_run
 
 BASE = "hf:meta-llama/Llama-2-7b-hf"
 CAND = "llamacpp:/models/meditron-7b.Q4_K_M.gguf"
@@ -26,9 +31,21 @@ def runs(tmp_path_factory):
     rl = rng.normal(30, 10, 80)
     nli_b = binary_samples("mednli", acc)
     nli_b[0]["output"] = "<script>alert('x')</script> ENTAILMENT"
-    b = write_run(root / "base", BASE, {"mednli": nli_b, "meqsum": continuous_samples("meqsum", rl)})
-    c = write_run(root / "cand", CAND, {"mednli": binary_samples("mednli", np.where(rng.random(120) < .2, ~acc, acc)),
-                                        "meqsum": continuous_samples("meqsum", rl + 4 + rng.normal(0, 3, 80))})
+    b = write_run(
+        root / "base",
+        BASE,
+        {"mednli": nli_b, "meqsum": continuous_samples("meqsum", rl)},
+    )
+    c = write_run(
+        root / "cand",
+        CAND,
+        {
+            "mednli": binary_samples(
+                "mednli", np.where(rng.random(120) < 0.2, ~acc, acc)
+            ),
+            "meqsum": continuous_samples("meqsum", rl + 4 + rng.normal(0, 3, 80)),
+        },
+    )
     return b, c
 
 
@@ -73,10 +90,14 @@ def test_outputs_are_escaped(report):
 
 
 def test_redaction_omits_credentialed_texts(runs, tmp_path):
-    out = write_report(list(runs), tmp_path / "r.html", redact=True, title="Redacted <demo>")
+    out = write_report(
+        list(runs), tmp_path / "r.html", redact=True, title="Redacted <demo>"
+    )
     html = out.read_text()
     assert "<title>Redacted &lt;demo&gt;</title>" in html
-    assert "Question about &lt;mednli-" not in html  # mednli is credentialed (protocol file)
+    assert (
+        "Question about &lt;mednli-" not in html
+    )  # mednli is credentialed (protocol file)
     assert "reference for mednli-" not in html
     assert "Question about &lt;meqsum-" in html  # meqsum is public
     assert "credentialed texts redacted" in html
@@ -88,12 +109,26 @@ def test_no_secrets_from_config(runs, tmp_path):
         shutil.copytree(d, tmp_path / d.name)
     cfg_path = tmp_path / b.name / "config.json"
     cfg = json.loads(cfg_path.read_text())
-    cfg.update({"api_key": "plain-secret-value", "backend": {"headers": {"Authorization": "abc123"}},
-                "comment": "sk-proj-ABCDEFGHIJKLMNOP1234", "env": {"HOME": "/root"},
-                "api_key_env": "OPENAI_API_KEY", "n_ctx": 8192})
+    cfg.update(
+        {
+            "api_key": "plain-secret-value",
+            "backend": {"headers": {"Authorization": "abc123"}},
+            "comment": "sk-proj-ABCDEFGHIJKLMNOP1234",
+            "env": {"HOME": "/root"},
+            "api_key_env": "OPENAI_API_KEY",
+            "n_ctx": 8192,
+        }
+    )
     cfg_path.write_text(json.dumps(cfg))
-    html = write_report([tmp_path / b.name, tmp_path / c.name], tmp_path / "r.html").read_text()
-    for secret in ("plain-secret-value", "abc123", "sk-proj-ABCDEFGHIJKLMNOP1234", "/root"):
+    html = write_report(
+        [tmp_path / b.name, tmp_path / c.name], tmp_path / "r.html"
+    ).read_text()
+    for secret in (
+        "plain-secret-value",
+        "abc123",
+        "sk-proj-ABCDEFGHIJKLMNOP1234",
+        "/root",
+    ):
         assert secret not in html
     assert "8192" in html and "[removed]" in html
 
@@ -105,26 +140,46 @@ def test_missing_pieces_do_not_crash(runs, tmp_path):
     (partial / "meqsum").mkdir(parents=True)
     shutil.copy(b / "meqsum" / "samples.jsonl", partial / "meqsum" / "samples.jsonl")
     # a run with a task the others lack and a task with only failed samples
-    other = write_run(tmp_path / "other", "openai:gpt-4o-mini",
-                      {"medisumcode": [sample("medisumcode", "x1", {}, output=None)],
-                       "longhealth": [sample("longhealth", "p/q0/t1/r0", {"accuracy": 100.0}, cluster="p/q0",
-                                             subtask=1, shot_ids=())]})
+    other = write_run(
+        tmp_path / "other",
+        "openai:gpt-4o-mini",
+        {
+            "medisumcode": [sample("medisumcode", "x1", {}, output=None)],
+            "longhealth": [
+                sample(
+                    "longhealth",
+                    "p/q0/t1/r0",
+                    {"accuracy": 100.0},
+                    cluster="p/q0",
+                    subtask=1,
+                    shot_ids=(),
+                )
+            ],
+        },
+    )
     out = write_report([b, partial, other], tmp_path / "sub" / "r.html")
     html = out.read_text()
     assert "medisumcode" in html and "longhealth" in html
     ours = Run.load(partial)
     assert ours.tasks == ["meqsum"]
-    assert sorted(p.name for p in out.parent.iterdir()) == ["r.html"]  # no temp file left
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "r.html"
+    ]  # no temp file left
     assert out.stat().st_mode & 0o044  # readable by others, unlike a mkstemp file
 
 
 def test_two_unrelated_runs_first_is_base_and_protocol_mismatch_is_a_note(tmp_path):
     rng = np.random.default_rng(1)
-    s = {"mednli": binary_samples("mednli", rng.random(50) < .5)}
+    s = {"mednli": binary_samples("mednli", rng.random(50) < 0.5)}
     a = write_run(tmp_path / "a", "openai:model-a", s)
     b = write_run(tmp_path / "b", "openai:model-b", s)
     html = write_report([a, b], tmp_path / "r.html").read_text()
     assert "first run as base" in html and "model-b − model-a" in html
-    c = write_run(tmp_path / "c", "openai:model-c", s, protocol={"id": "other", "sha256": "0" * 64})
+    c = write_run(
+        tmp_path / "c",
+        "openai:model-c",
+        s,
+        protocol={"id": "other", "sha256": "0" * 64},
+    )
     html = write_report([a, c], tmp_path / "r2.html").read_text()
     assert "different protocols" in html and "No pair to compare" in html

@@ -11,7 +11,8 @@ however many prompts it has.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,9 @@ _ALWAYS = {"failed", "truncated", "length_capped"}
 
 
 def is_failed(sample: dict) -> bool:
-    return bool((sample.get("flags") or {}).get("failed")) or sample.get("output") is None
+    return (
+        bool((sample.get("flags") or {}).get("failed")) or sample.get("output") is None
+    )
 
 
 def sample_value(sample: dict, name: str) -> float:
@@ -59,7 +62,11 @@ def sample_value(sample: dict, name: str) -> float:
         if base == "parse_failed_rate":
             return 100.0 * bool((sample.get("flags") or {}).get("parse_failed"))
         return np.nan
-    if m and sample.get("subtask") is not None and int(sample["subtask"]) != int(m.group(1)):
+    if (
+        m
+        and sample.get("subtask") is not None
+        and int(sample["subtask"]) != int(m.group(1))
+    ):
         return np.nan
     if name in metrics:
         return _num(metrics[name])
@@ -77,7 +84,11 @@ def headline_components(headline: str, metric_names: Iterable[str]) -> list[str]
     task's headline is a metric of its own.
     """
     parts = sorted(
-        (n for n in metric_names if (m := SUBTASK_METRIC.match(n)) and m.group(2) == headline),
+        (
+            n
+            for n in metric_names
+            if (m := SUBTASK_METRIC.match(n)) and m.group(2) == headline
+        ),
         key=lambda n: int(SUBTASK_METRIC.match(n).group(1)),  # type: ignore[union-attr]
     )
     return parts or [headline]
@@ -93,13 +104,19 @@ def cluster_codes(samples: list[dict]) -> tuple[np.ndarray, list[str]]:
     return codes, list(index)
 
 
-def metric_stat(samples: list[dict], codes: np.ndarray, components: list[str]) -> ClusteredMean:
-    values = np.array([[sample_value(s, c) for c in components] for s in samples], dtype=float)
+def metric_stat(
+    samples: list[dict], codes: np.ndarray, components: list[str]
+) -> ClusteredMean:
+    values = np.array(
+        [[sample_value(s, c) for c in components] for s in samples], dtype=float
+    )
     values = values.reshape(len(samples), len(components))
     return ClusteredMean.from_samples(codes, values)
 
 
-def headline_stat(samples: list[dict], headline: str, metric_names: Iterable[str]) -> ClusteredMean:
+def headline_stat(
+    samples: list[dict], headline: str, metric_names: Iterable[str]
+) -> ClusteredMean:
     """The task's headline as a clustered statistic (for level CIs and paired comparisons)."""
     codes, _ = cluster_codes(samples)
     return metric_stat(samples, codes, headline_components(headline, metric_names))
@@ -129,7 +146,9 @@ def error_summary(samples: list[dict]) -> dict[str, dict[str, float]]:
                 value = flags[flag]
             n += 1
             count += bool(value)
-        if n and (flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)):
+        if n and (
+            flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)
+        ):
             out[flag] = {"count": count, "rate": 100.0 * count / n, "n": n}
     return out
 
@@ -151,9 +170,15 @@ def summarize_task(
     n_truncated = sum(bool((s.get("flags") or {}).get("truncated")) for s in samples)
     metrics: dict[str, dict] = {}
     if samples:
-        mult = multiplicities(np.zeros(int(codes.max()) + 1, dtype=int), n_boot, np.random.default_rng(seed))
+        mult = multiplicities(
+            np.zeros(int(codes.max()) + 1, dtype=int),
+            n_boot,
+            np.random.default_rng(seed),
+        )
     for name in names:
-        comps = headline_components(headline, metric_names) if name == headline else [name]
+        comps = (
+            headline_components(headline, metric_names) if name == headline else [name]
+        )
         stat = metric_stat(samples, codes, comps) if samples else None
         mean = stat.value() if stat is not None else None
         if mean is None:  # every sample failed, or the metric never applies

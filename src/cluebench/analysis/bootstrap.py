@@ -35,7 +35,7 @@ class ClusteredMean:
     @classmethod
     def from_samples(
         cls, clusters: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None
-    ) -> "ClusteredMean":
+    ) -> ClusteredMean:
         """Build from integer cluster codes (n,) and values (n, K); NaN marks 'not applicable'.
 
         Components without any value are dropped (e.g. a LongHealth run limited to sub-task 1
@@ -54,12 +54,21 @@ class ClusteredMean:
         counts = np.zeros((n_clusters, k))
         for j in range(k):
             sums[:, j] = np.bincount(
-                clusters, weights=np.where(valid[:, j], values[:, j], 0.0), minlength=n_clusters
+                clusters,
+                weights=np.where(valid[:, j], values[:, j], 0.0),
+                minlength=n_clusters,
             )
-            counts[:, j] = np.bincount(clusters, weights=valid[:, j], minlength=n_clusters)
+            counts[:, j] = np.bincount(
+                clusters, weights=valid[:, j], minlength=n_clusters
+            )
         if weights is None:
             weights = np.full(k, 1.0 / k)
-        return cls(sums, counts, np.asarray(weights, dtype=np.float64), np.zeros(n_clusters, int))
+        return cls(
+            sums,
+            counts,
+            np.asarray(weights, dtype=np.float64),
+            np.zeros(n_clusters, int),
+        )
 
     @property
     def n_clusters(self) -> int:
@@ -109,7 +118,9 @@ def combine(parts: list[ClusteredMean], weights: list[float]) -> ClusteredMean:
     return ClusteredMean(sums, counts, w, strata)
 
 
-def multiplicities(strata: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def multiplicities(
+    strata: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
     """(n_boot, C) bootstrap multiplicities: within each stratum, draw its clusters with replacement."""
     n_c = strata.size
     out = np.zeros((n_boot, n_c))
@@ -160,7 +171,11 @@ def sign_flip_p(
     tol = 1e-9 * max(1.0, abs(observed))
     while done < n_perm:
         m = min(chunk, n_perm - done)
-        signs = rng.integers(0, 2, size=(m, diff.n_clusters)).astype(np.float64) * 2.0 - 1.0
-        hits += int(np.count_nonzero(np.abs(diff.sign_flips(signs)) >= abs(observed) - tol))
+        signs = (
+            rng.integers(0, 2, size=(m, diff.n_clusters)).astype(np.float64) * 2.0 - 1.0
+        )
+        hits += int(
+            np.count_nonzero(np.abs(diff.sign_flips(signs)) >= abs(observed) - tol)
+        )
         done += m
     return (1 + hits) / (1 + n_perm)

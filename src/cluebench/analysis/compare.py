@@ -64,7 +64,9 @@ def _shot_ids(run: Run, task: str) -> list[str] | None:
     return seen if run.samples(task) else None
 
 
-def _match(base: list[dict], cand: list[dict], task: str, notes: list[str]) -> list[tuple[dict, dict]]:
+def _match(
+    base: list[dict], cand: list[dict], task: str, notes: list[str]
+) -> list[tuple[dict, dict]]:
     """Pairs of samples with the same id and prompt hash.
 
     When no shared id has the same prompt hash, the prompts differ systematically (e.g. the models'
@@ -81,11 +83,15 @@ def _match(base: list[dict], cand: list[dict], task: str, notes: list[str]) -> l
         )
         return shared
     if differ:
-        notes.append(f"{task}: {differ} shared ids have different prompts and were left unmatched")
+        notes.append(
+            f"{task}: {differ} shared ids have different prompts and were left unmatched"
+        )
     return same
 
 
-def _metric_names(base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]) -> tuple[str, list[str]]:
+def _metric_names(
+    base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]
+) -> tuple[str, list[str]]:
     eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
     headline = eb.get("headline") or ec.get("headline")
     listed = [m for m in (eb.get("metrics") or {}) if m in (ec.get("metrics") or {})]
@@ -101,7 +107,9 @@ def _metric_names(base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]
     return headline, list(dict.fromkeys([headline, *listed]))
 
 
-def _paired_values(pairs: list[tuple[dict, dict]], comps: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _paired_values(
+    pairs: list[tuple[dict, dict]], comps: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     vb = np.array([[sample_value(b, c) for c in comps] for b, _ in pairs], dtype=float)
     vc = np.array([[sample_value(c, m) for m in comps] for _, c in pairs], dtype=float)
     vb = vb.reshape(len(pairs), len(comps))
@@ -111,7 +119,11 @@ def _paired_values(pairs: list[tuple[dict, dict]], comps: list[str]) -> tuple[np
 
 
 def _compare_metric(
-    pairs: list[tuple[dict, dict]], codes: np.ndarray, comps: list[str], mult: np.ndarray, seed: int
+    pairs: list[tuple[dict, dict]],
+    codes: np.ndarray,
+    comps: list[str],
+    mult: np.ndarray,
+    seed: int,
 ) -> tuple[dict, ClusteredMean]:
     vb, vc = _paired_values(pairs, comps)
     sb = ClusteredMean.from_samples(codes, vb)
@@ -119,8 +131,15 @@ def _compare_metric(
     sd = ClusteredMean.from_samples(codes, vc - vb)
     n = int(np.count_nonzero(np.isfinite(vb).any(axis=1)))
     base_v, cand_v, delta = sb.value(), sc.value(), sd.value()
-    entry: dict[str, Any] = {"base": base_v, "candidate": cand_v, "delta": delta, "ci": None,
-                             "p": None, "p_holm": None, "n": n}
+    entry: dict[str, Any] = {
+        "base": base_v,
+        "candidate": cand_v,
+        "delta": delta,
+        "ci": None,
+        "p": None,
+        "p_holm": None,
+        "n": n,
+    }
     if delta is None:
         return entry, sd
     entry["ci"] = percentile_ci(sd.replicates(mult))
@@ -138,7 +157,9 @@ def _mcnemar(vb: np.ndarray, vc: np.ndarray) -> tuple[float, dict]:
     return p, {"base_only": b, "candidate_only": c}
 
 
-def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000) -> dict:
+def compare_runs(
+    base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000
+) -> dict:
     """Paired comparison of two runs (candidate − base); see the module docstring."""
     base, cand = Run.load(base_dir), Run.load(candidate_dir)
     _check_protocols(base, cand)
@@ -168,7 +189,11 @@ def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: 
     for i, task in enumerate(common):
         s_base, s_cand = base.samples(task), cand.samples(task)
         pairs = _match(s_base, s_cand, task, notes)
-        matched[task] = {"n_base": len(s_base), "n_candidate": len(s_cand), "n_matched": len(pairs)}
+        matched[task] = {
+            "n_base": len(s_base),
+            "n_candidate": len(s_cand),
+            "n_matched": len(pairs),
+        }
         if not pairs:
             notes.append(f"{task}: no matched samples")
             continue
@@ -178,8 +203,11 @@ def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: 
         if entry.get("level") is not None:
             level_of[task] = int(entry["level"])
         codes, _ = cluster_codes([b for b, _ in pairs])
-        mult = multiplicities(np.zeros(int(codes.max()) + 1, dtype=int), n_boot,
-                              np.random.default_rng([seed, i]))
+        mult = multiplicities(
+            np.zeros(int(codes.max()) + 1, dtype=int),
+            n_boot,
+            np.random.default_rng([seed, i]),
+        )
         out_tasks[task] = {}
         for name in names:
             comps = headline_components(headline, names) if name == headline else [name]
@@ -191,7 +219,9 @@ def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: 
                 headline_diffs[task] = sd
         n_failed_pairs = sum(1 for b, c in pairs if is_failed(b) or is_failed(c))
         if n_failed_pairs:
-            notes.append(f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)")
+            notes.append(
+                f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
+            )
         errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
         if any(s.get("subtask") is not None for s, _ in pairs):
             notes.append(
@@ -200,12 +230,24 @@ def compare_runs(base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: 
             )
 
     _apply_holm(out_tasks)
-    levels = _levels(out_tasks, headline_names, headline_diffs, level_of, seed, n_boot, base, cand, notes)
+    levels = _levels(
+        out_tasks,
+        headline_names,
+        headline_diffs,
+        level_of,
+        seed,
+        n_boot,
+        base,
+        cand,
+        notes,
+    )
     pair = find_pair(_model_name(base), _model_name(cand))
     pair_info = None
     if pair is not None:
         pair_info = pair.to_dict()
-        pair_info["label"] = f"{pair.candidate.split('/')[-1]} vs {pair.base.split('/')[-1]}"
+        pair_info["label"] = (
+            f"{pair.candidate.split('/')[-1]} vs {pair.base.split('/')[-1]}"
+        )
         # True when the run passed as "base" is the biomedical model of the pair
         pair_info["reversed"] = _is_candidate(base, pair)
     return {
@@ -275,17 +317,23 @@ def _levels(
             "base": float(np.mean([h["base"] for h in heads])),
             "candidate": float(np.mean([h["candidate"] for h in heads])),
             "delta": float(np.mean([h["delta"] for h in heads])),
-            "ci": percentile_ci(stat.replicates(multiplicities(stat.strata, n_boot, rng))),
+            "ci": percentile_ci(
+                stat.replicates(multiplicities(stat.strata, n_boot, rng))
+            ),
             "p": sign_flip_p(stat, seed=seed, n_perm=N_PERM),
             "n_tasks": len(members),
             "tasks": members,
         }
         listed = set()
         for run in (base, cand):
-            listed.update((run.results.get("levels") or {}).get(key, {}).get("tasks") or [])
+            listed.update(
+                (run.results.get("levels") or {}).get(key, {}).get("tasks") or []
+            )
         missing = sorted(listed - set(members))
         if missing:
-            notes.append(f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}")
+            notes.append(
+                f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}"
+            )
     return out
 
 
@@ -306,38 +354,64 @@ def format_comparison(result: dict) -> str:
 
     b, c = result["base"]["label"], result["candidate"]["label"]
     table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
-    for col, just in (("task", "left"), ("metric", "left"), ("base", "right"), ("candidate", "right"),
-                      ("Δ", "right"), ("95% CI", "right"), ("p", "right"), ("p (Holm)", "right"),
-                      ("n", "right")):
+    for col, just in (
+        ("task", "left"),
+        ("metric", "left"),
+        ("base", "right"),
+        ("candidate", "right"),
+        ("Δ", "right"),
+        ("95% CI", "right"),
+        ("p", "right"),
+        ("p (Holm)", "right"),
+        ("n", "right"),
+    ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for task, metrics in result["tasks"].items():
         for j, (name, m) in enumerate(metrics.items()):
             ci = m["ci"]
             table.add_row(
-                task if j == 0 else "", name, _fmt(m["base"]), _fmt(m["candidate"]),
-                _fmt(m["delta"]), "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]), _fmt_p(m["p_holm"]), str(m["n"]),
+                task if j == 0 else "",
+                name,
+                _fmt(m["base"]),
+                _fmt(m["candidate"]),
+                _fmt(m["delta"]),
+                "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+                _fmt_p(m["p"]),
+                _fmt_p(m["p_holm"]),
+                str(m["n"]),
             )
         table.add_section()
     for key, lv in result["levels"].items():
         ci = lv["ci"]
         table.add_row(
-            key.replace("level", "Level "), f"mean of {lv['n_tasks']} headlines", _fmt(lv["base"]),
-            _fmt(lv["candidate"]), _fmt(lv["delta"]),
-            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]", _fmt_p(lv["p"]), "", "",
+            key.replace("level", "Level "),
+            f"mean of {lv['n_tasks']} headlines",
+            _fmt(lv["base"]),
+            _fmt(lv["candidate"]),
+            _fmt(lv["delta"]),
+            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+            _fmt_p(lv["p"]),
+            "",
+            "",
         )
     buf = io.StringIO()
     console = Console(file=buf, width=130, force_terminal=False, color_system=None)
     console.print(table)
     if result.get("pair"):
         p = result["pair"]
-        console.print(f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
-                      f"{'verified' if p['verified'] else 'unverified'})")
+        console.print(
+            f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
+            f"{'verified' if p['verified'] else 'unverified'})"
+        )
     for task, m in result["matched"].items():
-        console.print(f"{task}: {m['n_matched']} matched samples "
-                      f"(base {m['n_base']}, candidate {m['n_candidate']})")
+        console.print(
+            f"{task}: {m['n_matched']} matched samples "
+            f"(base {m['n_base']}, candidate {m['n_candidate']})"
+        )
     for note in result["notes"]:
         console.print(f"note: {note}")
-    console.print("p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
-                  "Holm-corrected across the table.")
+    console.print(
+        "p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
+        "Holm-corrected across the table."
+    )
     return buf.getvalue()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+
+import tomllib
 
 from cluebench.errors import ClueError
 
@@ -68,7 +69,9 @@ def _load() -> tuple[ModelPair, ...]:
                 )
             )
         except KeyError as e:
-            raise ClueError(f"{path}: [[pair]] #{i} lacks field {e.args[0]!r}") from None
+            raise ClueError(
+                f"{path}: [[pair]] #{i} lacks field {e.args[0]!r}"
+            ) from None
     return tuple(pairs)
 
 
@@ -81,7 +84,7 @@ def _names(hf_id: str, aliases: tuple[str, ...]) -> set[str]:
     """Names a model may appear under: owner/name, name, name without -hf / Meta- prefixes."""
     name = hf_id.split("/")[-1]
     out = {hf_id.lower(), name.lower(), *(a.lower() for a in aliases)}
-    for n in list(out):
+    for n in tuple(out):  # a snapshot: the loop adds to `out`
         if n.endswith("-hf"):
             out.add(n[:-3])
         if n.startswith("meta-"):
@@ -96,8 +99,7 @@ def _spec_keys(spec: str) -> list[str]:
     if not parts:
         return []
     last = parts[-1]
-    if last.endswith(".gguf"):
-        last = last[:-5]
+    last = last.removesuffix(".gguf")
     last = _TAIL.sub("", last)
     keys = [last]
     if len(parts) >= 2:
@@ -160,7 +162,9 @@ def format_models_table() -> str:
     table.add_column("source / note")
     for p in _load():
         text = p.source + (f" — {p.note}" if p.note else "")
-        table.add_row(p.candidate, p.base, p.relation, "yes" if p.verified else "no", text)
+        table.add_row(
+            p.candidate, p.base, p.relation, "yes" if p.verified else "no", text
+        )
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=False, color_system=None)
     console.print(table)

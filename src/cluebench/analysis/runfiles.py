@@ -10,7 +10,9 @@ from typing import Any
 
 from cluebench.errors import ClueError, DataError
 
-_QUANT_TAIL = re.compile(r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE)
+_QUANT_TAIL = re.compile(
+    r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE
+)
 
 
 def read_json(path: Path) -> Any:
@@ -30,9 +32,13 @@ def read_samples(path: Path) -> list[dict]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise DataError(path, f"not valid JSON ({e.msg})", line=lineno) from None
+                raise DataError(
+                    path, f"not valid JSON ({e.msg})", line=lineno
+                ) from None
             if not isinstance(obj, dict) or "id" not in obj:
-                raise DataError(path, "expected a JSON object with an 'id'", line=lineno, field="id")
+                raise DataError(
+                    path, "expected a JSON object with an 'id'", line=lineno, field="id"
+                )
             samples.append(obj)
     return samples
 
@@ -47,10 +53,12 @@ class Run:
     _samples: dict[str, list[dict]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Run":
+    def load(cls, path: str | Path) -> Run:
         path = Path(path)
         if not path.is_dir():
-            raise ClueError(f"{path}: not a run directory (expected a folder with results.json)")
+            raise ClueError(
+                f"{path}: not a run directory (expected a folder with results.json)"
+            )
         results_path = path / "results.json"
         results = read_json(results_path) if results_path.exists() else {}
         if not isinstance(results, dict):
@@ -59,7 +67,9 @@ class Run:
         config = read_json(config_path) if config_path.exists() else {}
         run = cls(path, results, config if isinstance(config, dict) else {})
         if not results and not run.sample_tasks():
-            raise ClueError(f"{path}: no results.json and no <task>/samples.jsonl; is this a run directory?")
+            raise ClueError(
+                f"{path}: no results.json and no <task>/samples.jsonl; is this a run directory?"
+            )
         return run
 
     def sample_tasks(self) -> list[str]:
@@ -92,7 +102,9 @@ class Run:
     @property
     def label(self) -> str:
         """A short human name: the model's file or repo name without quantisation tails."""
-        return model_label(str(self.model.get("spec") or self.model.get("model_id") or self.path.name))
+        return model_label(
+            str(self.model.get("spec") or self.model.get("model_id") or self.path.name)
+        )
 
     def identity(self) -> dict:
         return {
@@ -100,7 +112,9 @@ class Run:
             "label": self.label,
             "model": self.model,
             "protocol": self.protocol,
-            "decoding": self.results.get("decoding") or self.config.get("decoding") or {},
+            "decoding": self.results.get("decoding")
+            or self.config.get("decoding")
+            or {},
         }
 
 

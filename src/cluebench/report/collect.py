@@ -7,13 +7,13 @@ credentialed, task levels/headlines for runs whose results.json lacks a task). N
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 from cluebench.analysis.aggregate import (
     ERROR_FLAGS,
@@ -32,9 +32,14 @@ from cluebench.errors import ClueError
 N_EXAMPLES = 2  # worst and best samples shown per task and run
 MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|secret|passw|authoriz|bearer|credential|cookie|"
-                         r"^env$|environ|access[_-]?token|^token$|_token$|hf_token)", re.I)
-_SECRET_VALUE = re.compile(r"^(sk-|hf_|ghp_|gho_|xox[bap]-|AKIA|Bearer\s)[A-Za-z0-9_\-./+=]{8,}")
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|secret|passw|authoriz|bearer|credential|cookie|"
+    r"^env$|environ|access[_-]?token|^token$|_token$|hf_token)",
+    re.IGNORECASE,
+)
+_SECRET_VALUE = re.compile(
+    r"^(sk-|hf_|ghp_|gho_|xox[bap]-|AKIA|Bearer\s)[A-Za-z0-9_\-./+=]{8,}"
+)
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +51,11 @@ def protocol() -> dict:
 
 def credentialed_tasks(runs: list[Run]) -> set[str]:
     """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
-    out = {t for t, spec in (protocol().get("tasks") or {}).items() if spec.get("credentialed")}
+    out = {
+        t
+        for t, spec in (protocol().get("tasks") or {}).items()
+        if spec.get("credentialed")
+    }
     for run in runs:
         for task, entry in (run.results.get("tasks") or {}).items():
             if isinstance(entry, dict) and entry.get("credentialed"):
@@ -63,8 +72,12 @@ def task_entry(run: Run, task: str) -> dict | None:
     samples = run.samples(task)
     if not spec or not samples:
         return None
-    return summarize_task(samples, level=int(spec["level"]), headline=spec["headline"],
-                          metric_names=list(spec["metrics"]))
+    return summarize_task(
+        samples,
+        level=int(spec["level"]),
+        headline=spec["headline"],
+        metric_names=list(spec["metrics"]),
+    )
 
 
 def levels_map(runs: list[Run]) -> dict[str, list[str]]:
@@ -75,7 +88,10 @@ def levels_map(runs: list[Run]) -> dict[str, list[str]]:
 def scrub(obj: Any) -> Any:
     """Config with anything that looks like a credential removed (keys and values)."""
     if isinstance(obj, dict):
-        return {k: ("[removed]" if _SECRET_KEY.search(str(k)) else scrub(v)) for k, v in obj.items()}
+        return {
+            k: ("[removed]" if _SECRET_KEY.search(str(k)) else scrub(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [scrub(v) for v in obj]
     if isinstance(obj, str) and _SECRET_VALUE.search(obj.strip()):
@@ -85,10 +101,15 @@ def scrub(obj: Any) -> Any:
 
 def unique_labels(runs: list[Run]) -> list[str]:
     labels = [r.label for r in runs]
-    return [lab if labels.count(lab) == 1 else f"{lab} ({r.path.name})" for lab, r in zip(labels, runs)]
+    return [
+        lab if labels.count(lab) == 1 else f"{lab} ({r.path.name})"
+        for lab, r in zip(labels, runs)
+    ]
 
 
-def leaderboard(runs: list[Run], labels: list[str], tasks: list[str], seed: int) -> dict:
+def leaderboard(
+    runs: list[Run], labels: list[str], tasks: list[str], seed: int
+) -> dict:
     """Rows per run: each task's headline (mean, CI) and level averages with joint-bootstrap CIs."""
     levels = levels_map(runs)
     rows = []
@@ -98,17 +119,27 @@ def leaderboard(runs: list[Run], labels: list[str], tasks: list[str], seed: int)
         for t in tasks:
             e = entries.get(t)
             m = (e.get("metrics") or {}).get(e.get("headline")) if e else None
-            cells[t] = None if not m or m.get("mean") is None else {"mean": m["mean"], "ci": m.get("ci"),
-                                                                    "n": e.get("n")}
+            cells[t] = (
+                None
+                if not m or m.get("mean") is None
+                else {"mean": m["mean"], "ci": m.get("ci"), "n": e.get("n")}
+            )
         lv = level_averages(entries, levels)
-        for key, members in levels.items():
+        for key in levels:
             if lv[key]["mean"] is not None:
-                lv[key]["ci"] = level_ci({t: run.samples(t) for t in lv[key]["tasks"]}, entries,
-                                         lv[key]["tasks"], seed=seed)
+                lv[key]["ci"] = level_ci(
+                    {t: run.samples(t) for t in lv[key]["tasks"]},
+                    entries,
+                    lv[key]["tasks"],
+                    seed=seed,
+                )
         rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model})
     best: dict[str, float] = {}
     for key in [*tasks, *levels]:
-        vals = [(r["cells"].get(key) or r["levels"].get(key) or {}).get("mean") for r in rows]
+        vals = [
+            (r["cells"].get(key) or r["levels"].get(key) or {}).get("mean")
+            for r in rows
+        ]
         vals = [v for v in vals if v is not None]
         if len(vals) > 1:
             best[key] = max(vals)
@@ -119,7 +150,13 @@ def leaderboard(runs: list[Run], labels: list[str], tasks: list[str], seed: int)
             if e:
                 headlines[t] = e.get("headline", "")
                 break
-    return {"rows": rows, "tasks": tasks, "levels": list(levels), "best": best, "headlines": headlines}
+    return {
+        "rows": rows,
+        "tasks": tasks,
+        "levels": list(levels),
+        "best": best,
+        "headlines": headlines,
+    }
 
 
 def detect_pairs(runs: list[Run]) -> list[tuple[int, int, dict | None]]:
@@ -128,7 +165,9 @@ def detect_pairs(runs: list[Run]) -> list[tuple[int, int, dict | None]]:
     Without any lineage match and exactly two runs, the first is the base and the second the
     candidate, as `clue report BASE CANDIDATE` implies.
     """
-    names = [str(r.model.get("spec") or r.model.get("model_id") or r.path.name) for r in runs]
+    names = [
+        str(r.model.get("spec") or r.model.get("model_id") or r.path.name) for r in runs
+    ]
     out = []
     for i, j in ((i, j) for i in range(len(runs)) for j in range(len(runs)) if i != j):
         who = identify(names[j])
@@ -140,7 +179,9 @@ def detect_pairs(runs: list[Run]) -> list[tuple[int, int, dict | None]]:
     return out
 
 
-def comparisons(runs: list[Run], labels: list[str], seed: int, n_boot: int) -> tuple[list[dict], list[str]]:
+def comparisons(
+    runs: list[Run], labels: list[str], seed: int, n_boot: int
+) -> tuple[list[dict], list[str]]:
     """compare_runs for every detected pair; a pair that cannot be compared becomes a note."""
     out, notes = [], []
     for i, j, pair in detect_pairs(runs):
@@ -163,11 +204,26 @@ def forest_panels(comps: list[dict]) -> list[dict]:
             head = next(iter(metrics.values()), None)  # headline is listed first
             if head is not None:
                 name = next(iter(metrics))
-                rows.append({"label": f"{task} ({name})", "delta": head["delta"], "ci": head["ci"]})
+                rows.append(
+                    {
+                        "label": f"{task} ({name})",
+                        "delta": head["delta"],
+                        "ci": head["ci"],
+                    }
+                )
         for key, lv in c["levels"].items():
-            rows.append({"label": f"Level {key[5:]} average", "delta": lv["delta"], "ci": lv["ci"], "level": True})
+            rows.append(
+                {
+                    "label": f"Level {key[5:]} average",
+                    "delta": lv["delta"],
+                    "ci": lv["ci"],
+                    "level": True,
+                }
+            )
         if rows:
-            panels.append({"title": f"{c['candidate_label']} − {c['base_label']}", "rows": rows})
+            panels.append(
+                {"title": f"{c['candidate_label']} − {c['base_label']}", "rows": rows}
+            )
     return panels
 
 
@@ -177,7 +233,11 @@ def per_sample_headline(samples: list[dict], entry: dict) -> np.ndarray:
     if vals.size == 0:
         return np.array([])
     with np.errstate(all="ignore"):
-        return np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1) if len(comps) > 1 else vals[:, 0]
+        return (
+            np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
+            if len(comps) > 1
+            else vals[:, 0]
+        )
 
 
 def _clip(text: Any) -> str:
@@ -199,16 +259,24 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
     picked += [("best", x) for x in ok[::-1][:N_EXAMPLES] if x not in ok[:N_EXAMPLES]]
     out = []
     for kind, (v, sid, s) in picked:
-        flags = [k if isinstance(f, bool) else f"{k}={f}"
-                 for k, f in (s.get("flags") or {}).items() if f and k != "answer_survived"]
-        out.append({
-            "kind": kind, "id": sid, "value": v,
-            "input": None if redact else _clip(s.get("input")),
-            "reference": None if redact else _clip(s.get("reference")),
-            "output": None if redact else _clip(s.get("output")),
-            "parsed": None if redact else _clip(s.get("parsed")),
-            "metrics": s.get("metrics") or {}, "flags": flags,
-        })
+        flags = [
+            k if isinstance(f, bool) else f"{k}={f}"
+            for k, f in (s.get("flags") or {}).items()
+            if f and k != "answer_survived"
+        ]
+        out.append(
+            {
+                "kind": kind,
+                "id": sid,
+                "value": v,
+                "input": None if redact else _clip(s.get("input")),
+                "reference": None if redact else _clip(s.get("reference")),
+                "output": None if redact else _clip(s.get("output")),
+                "parsed": None if redact else _clip(s.get("parsed")),
+                "metrics": s.get("metrics") or {},
+                "flags": flags,
+            }
+        )
     return {"items": out, "redacted": redact}
 
 
@@ -217,18 +285,34 @@ def truncation(run: Run, task: str) -> dict:
     n = len(samples)
     trunc = [s for s in samples if (s.get("flags") or {}).get("truncated")]
     dropped = [int((s.get("flags") or {}).get("tokens_dropped") or 0) for s in trunc]
-    survived = [bool((s.get("flags") or {}).get("answer_survived", True)) for s in trunc]
-    capped = sum(1 for s in samples if (s.get("flags") or {}).get("length_capped")
-                 or s.get("finish_reason") == "length")
-    pt = [s["prompt_tokens"] for s in samples if isinstance(s.get("prompt_tokens"), (int, float))]
-    ct = [s["completion_tokens"] for s in samples if isinstance(s.get("completion_tokens"), (int, float))]
+    survived = [
+        bool((s.get("flags") or {}).get("answer_survived", True)) for s in trunc
+    ]
+    capped = sum(
+        1
+        for s in samples
+        if (s.get("flags") or {}).get("length_capped")
+        or s.get("finish_reason") == "length"
+    )
+    pt = [
+        s["prompt_tokens"]
+        for s in samples
+        if isinstance(s.get("prompt_tokens"), (int, float))
+    ]
+    ct = [
+        s["completion_tokens"]
+        for s in samples
+        if isinstance(s.get("completion_tokens"), (int, float))
+    ]
     return {
         "n": n,
         "truncated": len(trunc),
         "truncated_rate": 100.0 * len(trunc) / n if n else None,
         "median_dropped": float(np.median(dropped)) if dropped else None,
         "max_dropped": max(dropped) if dropped else None,
-        "answer_survived_rate": 100.0 * sum(survived) / len(survived) if survived else None,
+        "answer_survived_rate": 100.0 * sum(survived) / len(survived)
+        if survived
+        else None,
         "length_capped": capped,
         "length_capped_rate": 100.0 * capped / n if n else None,
         "mean_prompt_tokens": float(np.mean(pt)) if pt else None,
@@ -237,7 +321,9 @@ def truncation(run: Run, task: str) -> dict:
     }
 
 
-def error_rows(runs: list[Run], labels: list[str], tasks: list[str]) -> tuple[list[dict], list[str]]:
+def error_rows(
+    runs: list[Run], labels: list[str], tasks: list[str]
+) -> tuple[list[dict], list[str]]:
     rows, seen = [], set()
     for t in tasks:
         for run, label in zip(runs, labels):

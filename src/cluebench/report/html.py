@@ -45,27 +45,50 @@ def _heat(value: float | None, best: float | None) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("cluebench.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=_fmt, fmt_ci=_fmt_ci, fmt_p=_fmt_p, heat=_heat,
-                       tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str))
+    env = Environment(
+        loader=PackageLoader("cluebench.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        fmt=_fmt,
+        fmt_ci=_fmt_ci,
+        fmt_p=_fmt_p,
+        heat=_heat,
+        tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str),
+    )
     return env
 
 
-def _distribution_figure(task: str, labels: list[str], runs, entries: list[dict | None]) -> str | None:
+def _distribution_figure(
+    task: str, labels: list[str], runs, entries: list[dict | None]
+) -> str | None:
     present = [(lab, run, e) for lab, run, e in zip(labels, runs, entries) if e]
     if not present:
         return None
     headline = present[0][2]["headline"]
-    values = [collect.per_sample_headline(run.samples(task), e) for _, run, e in present]
-    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    values = [
+        collect.per_sample_headline(run.samples(task), e) for _, run, e in present
+    ]
+    finite = (
+        np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    )
     metric_names = list(present[0][2].get("metrics") or {})
     binary = finite.size > 0 and bool(np.all((finite == 0) | (finite == 100)))
     if binary or finite.size == 0:
         comps = collect.headline_components(headline, metric_names)
-        shown = [headline] + ([c for c in comps if c != headline] if len(comps) > 1 else [])
-        shown += [m for m in metric_names if m not in shown and "accuracy" in m and not m.startswith("task")]
-        return figures.dot_ci([lab for lab, _, _ in present], shown, [e for _, _, e in present], task)
+        shown = [headline] + (
+            [c for c in comps if c != headline] if len(comps) > 1 else []
+        )
+        shown += [
+            m
+            for m in metric_names
+            if m not in shown and "accuracy" in m and not m.startswith("task")
+        ]
+        return figures.dot_ci(
+            [lab for lab, _, _ in present], shown, [e for _, _, e in present], task
+        )
     return figures.box_strip([lab for lab, _, _ in present], values, headline, task)
 
 
@@ -86,23 +109,31 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         for run, label, e in zip(runs, labels, entries):
             if not e:
                 continue
-            per_run.append({
-                "label": label,
-                "entry": e,
-                "examples": collect.examples(run, t, e, redact=t in secret_tasks),
-                "truncation": collect.truncation(run, t),
-            })
-        task_sections.append({
-            "task": t,
-            "headline": board["headlines"].get(t, ""),
-            "figure": _distribution_figure(t, labels, runs, entries),
-            "runs": per_run,
-            "credentialed": t in secret_tasks,
-        })
+            per_run.append(
+                {
+                    "label": label,
+                    "entry": e,
+                    "examples": collect.examples(run, t, e, redact=t in secret_tasks),
+                    "truncation": collect.truncation(run, t),
+                }
+            )
+        task_sections.append(
+            {
+                "task": t,
+                "headline": board["headlines"].get(t, ""),
+                "figure": _distribution_figure(t, labels, runs, entries),
+                "runs": per_run,
+                "credentialed": t in secret_tasks,
+            }
+        )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
     return {
-        "title": title or ("CLUE results: " + ", ".join(labels) if len(labels) <= 3
-                           else f"CLUE results: {len(labels)} models"),
+        "title": title
+        or (
+            "CLUE results: " + ", ".join(labels)
+            if len(labels) <= 3
+            else f"CLUE results: {len(labels)} models"
+        ),
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
         "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],
@@ -122,7 +153,9 @@ def render(context: dict) -> str:
     return _env().get_template("report.html.j2").render(**context)
 
 
-def write_report(run_dirs: list[Path], out: Path, *, redact: bool = False, title: str | None = None) -> Path:
+def write_report(
+    run_dirs: list[Path], out: Path, *, redact: bool = False, title: str | None = None
+) -> Path:
     """Write the HTML report for these runs to `out` (atomically) and return its path."""
     html = render(build_context(run_dirs, redact=redact, title=title))
     out = Path(out)
@@ -133,7 +166,9 @@ def write_report(run_dirs: list[Path], out: Path, *, redact: bool = False, title
             fh.write(html)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is meant to be shared
+        os.chmod(
+            tmp, 0o666 & ~umask
+        )  # mkstemp makes it private; a report is meant to be shared
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
