@@ -71,8 +71,12 @@ def test_describe_names_model_and_settings():
 
 
 def test_paper_model_is_recognised_and_unknown_model_needs_layers():
-    paper = BertScorer(model_type="allenai/scibert_scivocab_uncased", num_layers=8)
+    paper = BertScorer(model_type="allenai/scibert_scivocab_uncased")
+    assert paper.num_layers == 8  # from bert-score's table, as lang="en-sci" did
     assert paper.describe()["paper_setting"] is True
+    local = BertScorer(model_type="/models/scibert_scivocab_uncased", num_layers=8)
+    assert local.describe()["paper_setting"] is True
+    assert BertScorer(model_type="/models/scibert_scivocab_uncased", num_layers=6).describe()["paper_setting"] is False
     with pytest.raises(ConfigError, match="num_layers"):
         BertScorer(model_type="/nonexistent/model-dir")
 

@@ -180,5 +180,7 @@ class BertScorer:
             "rescale_with_baseline": False,
             "bert_score_version": _version("bert-score"),
             "transformers_version": _version("transformers"),
-            "paper_setting": self.model_name == PAPER_MODEL and self.num_layers == PAPER_NUM_LAYERS,
+            # a local copy of SciBERT counts when its directory keeps the model's name
+            "paper_setting": PAPER_MODEL.split("/")[1] in self.model_name
+            and self.num_layers == PAPER_NUM_LAYERS,
         }
