@@ -29,7 +29,8 @@ def generate_missing(
 ) -> dict[str, Completion]:
     """All completions for `requests`: from the store, or generated now (each committed at once).
 
-    Duplicate requests (same key) are sent once. Returns successes and failures by key.
+    Duplicate requests (same key) are sent once. Returns the successful completions by key;
+    failures (retries exhausted) are in the store's failure table, so a rerun asks them again.
     """
     unique: dict[str, Request] = {}
     for r in requests:
@@ -41,7 +42,8 @@ def generate_missing(
 
         def commit(c: Completion) -> None:
             store.put(model_id, c)
-            done[c.key] = c
+            if c.finish_reason != "error":
+                done[c.key] = c
             if on_progress is not None:
                 on_progress(c)
 
@@ -65,4 +67,8 @@ def generate_cached(
         cached = len(store.get_many(r.key for r in requests))
         with TaskProgress(progress_label or "generate", total=len(set(r.key for r in requests)), done=cached) as bar:
             done = generate_missing(backend, store, requests, bar.advance)
-    return [done[r.key] for r in requests]
+        errors = store.failures(r.key for r in requests if r.key not in done)
+    return [
+        done.get(r.key) or Completion(r.key, "", "error", error=errors.get(r.key, "no answer"))
+        for r in requests
+    ]
