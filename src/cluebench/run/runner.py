@@ -21,7 +21,7 @@ from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
 from cluebench.run.progress import TaskProgress
-from cluebench.run.store import ResponseStore, prompt_hash
+from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
@@ -116,7 +116,8 @@ def _sample_row(
         "task": task.id,
         "cluster": sample.cluster,
         "subtask": sample.subtask,
-        "prompt_hash": prompt_hash(rendered),
+        "prompt_hash": messages_hash(sample.messages),
+        "rendered_hash": text_hash(rendered),
         "shot_ids": sample.shot_ids,
         "input": query,
         "reference": sample.reference,

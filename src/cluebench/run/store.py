@@ -48,8 +48,14 @@ def request_key(model_id: str, rendered: str, decoding: Decoding) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def prompt_hash(rendered: str) -> str:
-    return hashlib.sha256(rendered.encode("utf-8")).hexdigest()
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def messages_hash(messages: list[dict]) -> str:
+    """Template-independent identity of a prompt: the same chat gives the same hash for any model,
+    which is what `clue compare` pairs samples on."""
+    return text_hash(json.dumps([[m["role"], m["content"]] for m in messages], ensure_ascii=False))
 
 
 class ResponseStore:
