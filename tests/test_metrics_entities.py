@@ -2,6 +2,7 @@
 
 import importlib.util
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -15,7 +16,6 @@ from cluebench.metrics.entities import (
     get_extractor,
     set_prf,
 )
-
 
 # ---- the formula ---------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ class FakeEntity:
 class FakeNlp:
     """Stands in for spacy + scispacy_linker: words in LEXICON become entities with candidates."""
 
-    LEXICON = {
+    LEXICON: ClassVar[dict[str, list[tuple[str, float]]]] = {
         "mi": [("C0027051", 0.99)],
         "infarction": [("C0027051", 0.97), ("C0021308", 0.8)],
         "htn": [("C0020538", 0.95)],

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-import tomllib
 from typing import Any
+
+import tomllib
 
 _PROTOCOL = ("tasks", "protocol", "clue_paper.toml")
 

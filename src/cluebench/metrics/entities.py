@@ -30,8 +30,9 @@ import pickle
 import re
 import tempfile
 import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cluebench.errors import ConfigError
 
@@ -141,8 +142,8 @@ class ScispacyUmlsExtractor(EntityExtractor):
 
     def _load(self) -> None:
         try:
-            import spacy
             import scispacy.linking  # noqa: F401  (registers the "scispacy_linker" factory)
+            import spacy
         except ImportError as exc:
             raise ConfigError(
                 "UMLS entity F1 needs scispaCy: `pip install scispacy` (it pins numpy<2, so use a"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from cluebench.metrics.icd10 import default_pattern
 

@@ -16,17 +16,16 @@ import importlib.metadata
 import importlib.resources
 import re
 import warnings
+from collections.abc import Iterable, Sequence
 from types import ModuleType
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from cluebench.metrics._protocol import task_setting
 
 Level = Literal["exact", "approx", "chapter"]
 
 _DOTS = re.compile(r"\.")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 
 def _icd() -> ModuleType:
@@ -75,10 +74,7 @@ def is_valid(code: str) -> bool:
     """
     item = normalize(code)
     icd = _icd()
-    try:
-        return bool(item) and icd.is_valid_item(item) and not icd.is_chapter_or_block(item)
-    except Exception:  # the library raises on some malformed strings; those are invalid codes
-        return False
+    return bool(item) and icd.is_valid_item(item) and not icd.is_chapter_or_block(item)
 
 
 def valid_ratio(codes: Sequence[str]) -> float:

@@ -55,7 +55,7 @@ def _share_loop(tokens: list[str]) -> bool:
     if len(tokens) < SHARE_MIN_TOKENS:
         return False
     grams = Counter(zip(*(tokens[i:] for i in range(SHARE_N))))
-    gram, count = grams.most_common(1)[0]
+    count = grams.most_common(1)[0][1]
     return count * SHARE_N >= SHARE * len(tokens)
 
 

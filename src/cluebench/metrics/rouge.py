@@ -11,7 +11,7 @@ per-sample values are identical. Note the default tokenizer drops non-ASCII lett
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
