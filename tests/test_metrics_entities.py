@@ -100,7 +100,9 @@ def test_scispacy_describe_and_config_errors():
 def test_missing_scispacy_is_a_clear_config_error():
     assert not ScispacyUmlsExtractor.available()
     with pytest.raises(ConfigError, match="scispacy"):
-        get_extractor("umls").extract("fever")
+        get_extractor("umls")
+    with pytest.raises(ConfigError, match="scispacy"):
+        ScispacyUmlsExtractor().extract("fever")
     assert isinstance(get_extractor("auto"), LexiconExtractor)
 
 

@@ -400,10 +400,13 @@ class LexiconExtractor(EntityExtractor):
 
 
 def get_extractor(kind: str = "auto") -> EntityExtractor:
-    """"umls" (the paper's scispaCy linker; ConfigError when not installed), "lexicon" (offline),
+    """"umls" (the paper's scispaCy linker; ConfigError at once when not installed), "lexicon",
     or "auto": umls when scispaCy and en_core_sci_sm are importable, else lexicon."""
     if kind == "umls":
-        return ScispacyUmlsExtractor()
+        extractor = ScispacyUmlsExtractor()
+        if not ScispacyUmlsExtractor.available():  # fail before a run, not after its generations
+            extractor._load()  # raises ConfigError naming what is missing
+        return extractor
     if kind == "lexicon":
         return LexiconExtractor()
     if kind == "auto":
