@@ -145,3 +145,19 @@ def test_choose_renderer_native_merged_plain():
     assert role == "plain" and render(SHOTS) == render_plain(SHOTS, PLAIN)
     with pytest.raises(ConfigError, match="plain_template"):
         choose_renderer(None, None)
+
+
+def test_jinja_template_matches_llama_cpp_formatter():
+    """Our rendering equals llama-cpp-python's Jinja2ChatFormatter on a template using the
+    generation tag, loop controls and tojson."""
+    fmt_mod = pytest.importorskip("llama_cpp.llama_chat_format")
+    tpl = (
+        "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'skip' %}{% continue %}{% endif %}"
+        "{% generation %}[{{ m['role'] }}]{{ m['content'] | tojson }}{% endgeneration %}"
+        "{{ eos_token }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}"
+    )
+    msgs = [{"role": "system", "content": "é <b>"}, {"role": "skip", "content": "x"},
+            {"role": "user", "content": "q"}]
+    theirs = fmt_mod.Jinja2ChatFormatter(tpl, eos_token="</s>", bos_token="<s>")(messages=msgs)
+    ours = JinjaTemplate(tpl, bos_token="<s>", eos_token="</s>")(msgs)
+    assert ours == theirs.prompt == '<s>[system]"é <b>"</s>[user]"q"</s>[assistant]'

@@ -9,6 +9,7 @@ messages give the same prompt text whichever engine runs the model.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Callable, Sequence
 
@@ -35,15 +36,43 @@ def _strftime_now(fmt: str) -> str:
     return datetime.now().strftime(fmt)
 
 
+def _tojson(x: object, ensure_ascii: bool = False, indent: int | None = None,
+            separators: tuple[str, str] | None = None, sort_keys: bool = False) -> str:
+    """transformers' `tojson` (no HTML escaping, unlike Jinja's own)."""
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                      sort_keys=sort_keys)
+
+
+def _ignore_generation_tags() -> type:
+    """HF's `{% generation %}...{% endgeneration %}` tag, rendered as its content."""
+    from jinja2.ext import Extension
+
+    class IgnoreGenerationTags(Extension):
+        tags = {"generation"}
+
+        def parse(self, parser):  # type: ignore[no-untyped-def]
+            parser.stream.skip(1)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    return IgnoreGenerationTags
+
+
 class JinjaTemplate:
     """An HF-style chat template compiled the way llama-cpp-python's Jinja2ChatFormatter and
-    transformers do it: sandboxed, trim_blocks + lstrip_blocks, `raise_exception` and
-    `strftime_now` available, `add_generation_prompt=True`."""
+    transformers do it: sandboxed, trim_blocks + lstrip_blocks, loop controls, the `generation`
+    tag, transformers' `tojson`, `raise_exception` and `strftime_now`,
+    `add_generation_prompt=True`."""
 
     def __init__(self, source: str, *, bos_token: str = "", eos_token: str = "") -> None:
+        import jinja2.ext
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        env = ImmutableSandboxedEnvironment(
+            trim_blocks=True,
+            lstrip_blocks=True,
+            extensions=[_ignore_generation_tags(), jinja2.ext.loopcontrols],
+        )
+        env.filters["tojson"] = _tojson
         self.source = source
         self._template = env.from_string(source)
         self.bos_token = bos_token

@@ -87,10 +87,12 @@ class LlamaCppBackend(Backend):
         n_ctx = options.n_ctx
         try:
             if n_ctx is None:
-                # vocab_only loads in milliseconds and tells us the training context.
+                # vocab_only loads in milliseconds; its metadata has the training context.
                 probe = Llama(str(path), vocab_only=True, verbose=False)
-                n_ctx = min(int(probe.n_ctx_train()), MAX_DEFAULT_CTX)
-                del probe
+                meta = probe.metadata or {}
+                train = meta.get(f"{meta.get('general.architecture', 'llama')}.context_length")
+                n_ctx = min(int(train), MAX_DEFAULT_CTX) if train else MAX_DEFAULT_CTX
+                probe.close()
             return Llama(
                 str(path),
                 n_ctx=n_ctx,
