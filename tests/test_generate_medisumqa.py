@@ -192,7 +192,7 @@ def test_bad_input_errors(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_embedded_model_end_to_end(tmp_path: Path) -> None:
-    """The real embedded model (SmolLM2-135M) and the real offline BERTScore on two tiny notes."""
+    """The real embedded model (SmolLM2-135M) and the real offline BERTScore on one tiny note."""
     pytest.importorskip("llama_cpp")
     from cluebench.models import load_backend
     from cluebench.run.store import ResponseStore
@@ -203,16 +203,17 @@ def test_embedded_model_end_to_end(tmp_path: Path) -> None:
     backend = load_backend(None, options)
     store, out = tmp_path / "store.sqlite", tmp_path / "MeDiSumQA.json"
     try:
-        manifest = build_medisumqa(notes, backend, out, store_path=store, top_k=5, max_new_tokens=96)
+        manifest = build_medisumqa(notes, backend, out, store_path=store, max_notes=1, top_k=5, max_new_tokens=64)
         with ResponseStore(store) as s:
             answered = s.count()
-        again = build_medisumqa(notes, backend, tmp_path / "again.json", store_path=store, top_k=5, max_new_tokens=96)
+        again = build_medisumqa(notes, backend, tmp_path / "again.json", store_path=store, max_notes=1, top_k=5,
+                                max_new_tokens=64)
         with ResponseStore(store) as s:
             assert s.count() == answered  # resumed entirely from the store
     finally:
         backend.close()
     c = manifest["counts"]
-    assert c["notes_selected"] == 2 and c["step1"]["requests"] == 2 and c["step1"]["failed"] == 0
+    assert c["notes_selected"] == 1 and c["step1"]["requests"] == 1 and c["step1"]["failed"] == 0
     assert answered == c["step1"]["requests"] + c["step2"]["requests"]
     assert c["pairs_written"] == min(5, c["pairs_with_verbatim_answer"])
     assert (tmp_path / "again.json").read_bytes() == out.read_bytes()
