@@ -36,6 +36,9 @@ from cluebench.models.base import Message
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task, Truncation
 
 SUBTASKS = (1, 2, 3)
+# Text that stands in for a document when measuring what a document boundary costs in tokens
+# (a separator or the template's documents slot tokenize differently next to text than alone).
+_PROBE = "Probe text."
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,14 @@ class _Chosen:
 
 
 @dataclass
+class _ModelCache:
+    """Per model: each document's token ids, and the in-context token cost of one separator."""
+
+    ids: dict[str, Sequence[int]] = field(default_factory=dict)
+    separator_cost: int | None = None
+
+
+@dataclass
 class _Built:
     """The documents part of one prompt, in final (shuffled) order, and its rendered messages."""
 
@@ -126,10 +137,9 @@ class LongHealthTask(Task):
         self.budget_subtask1 = budget_subtask1
         self.budget_subtask23 = budget_subtask23
         self.seed = int(protocol["shot_seed"]) if seed is None else int(seed)
-        # Token ids per document text, per model (budget object): each document is encoded once.
-        self._token_cache: weakref.WeakKeyDictionary[PromptBudget, dict[str, Sequence[int]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Token ids per document text, per model (budget object, held weakly so a finished model
+        # can be freed): each document is encoded once per model.
+        self._cache: weakref.WeakKeyDictionary[PromptBudget, _ModelCache] = weakref.WeakKeyDictionary()
 
     # ---------------------------------------------------------------- protocol facts
 
@@ -236,15 +246,43 @@ class LongHealthTask(Task):
         )
         return [{"role": "system", "content": self.spec["system"]}, {"role": "user", "content": user}]
 
+    def _model_cache(self, budget: PromptBudget) -> _ModelCache:
+        cache = self._cache.get(budget)
+        if cache is None:
+            cache = self._cache[budget] = _ModelCache()
+        return cache
+
     def token_ids(self, budget: PromptBudget, text: str) -> Sequence[int]:
         """A document's token ids under this model, encoded at most once per task instance."""
-        cache = self._token_cache.get(budget)
-        if cache is None:
-            cache = self._token_cache[budget] = {}
+        cache = self._model_cache(budget).ids
         ids = cache.get(text)
         if ids is None:
             ids = cache[text] = tuple(budget.encode(text))
         return ids
+
+    def separator_cost(self, budget: PromptBudget) -> int:
+        """Tokens one separator adds between two documents (measured in context, once per model:
+        alone it can tokenize to more or fewer tokens than between text)."""
+        cache = self._model_cache(budget)
+        if cache.separator_cost is None:
+            sep = str(self.settings["separator"])
+            probe = len(self.token_ids(budget, _PROBE))
+            cache.separator_cost = len(budget.encode(_PROBE + sep + _PROBE)) - 2 * probe
+        return cache.separator_cost
+
+    def room(self, budget: PromptBudget, question: Question, subtask: int, token_limit: int) -> int:
+        """Tokens left for the documents (separators included) in this question's prompt: the
+        limit minus the prompt rendered without documents, minus what the documents slot costs
+        once filled (the template's text around it can tokenize differently next to a document).
+        Raises ConfigError when the question does not fit even without documents."""
+        fixed = budget.count(self.messages(question, subtask, ""))
+        if fixed > token_limit:
+            raise ConfigError(
+                f"LongHealth sub-task {subtask} budget leaves {token_limit} prompt tokens, but "
+                f"question {question.id} needs {fixed} without any document: raise the budget"
+            )
+        probe = budget.count(self.messages(question, subtask, _PROBE)) - len(self.token_ids(budget, _PROBE))
+        return token_limit - max(fixed, probe)
 
     def candidates(
         self, question: Question, pool: Sequence[Document], subtask: int, rng: random.Random
@@ -298,7 +336,7 @@ class LongHealthTask(Task):
             victim.keep = max(victim.keep - (n - limit), 0)
             if victim.keep == 0:
                 chosen.pop()
-                ordered.remove(victim)
+                ordered[:] = [c for c in ordered if c is not victim]
             else:
                 victim.text = budget.decode(victim.ids[: victim.keep])
 
@@ -310,17 +348,12 @@ class LongHealthTask(Task):
         if limit is not None:
             questions = questions[:limit]
         pool = self.distractor_pool(rows)
-        sep_tokens = len(budget.encode(str(self.settings["separator"])))
+        sep_tokens = self.separator_cost(budget)
         samples: list[Sample] = []
         for question in questions:
             for subtask in SUBTASKS:
                 token_limit = self.token_limit(subtask, budget)
-                fixed = budget.count(self.messages(question, subtask, ""))
-                if fixed > token_limit:
-                    raise ConfigError(
-                        f"LongHealth sub-task {subtask} budget leaves {token_limit} prompt tokens, but "
-                        f"question {question.id} needs {fixed} without any document: raise the budget"
-                    )
+                room = self.room(budget, question, subtask, token_limit)
                 for repeat in range(int(self.settings["repeats"])):
                     samples.append(
                         self._sample(
@@ -329,7 +362,7 @@ class LongHealthTask(Task):
                             pool,
                             subtask,
                             repeat,
-                            token_limit - fixed,
+                            room,
                             token_limit,
                             sep_tokens,
                         )
@@ -377,8 +410,10 @@ class LongHealthTask(Task):
         kept = {c.doc.id: c for c in built.ordered}
         dropped_tokens = 0
         for doc in candidates:
-            full = len(self.token_ids(budget, doc.text))
-            dropped_tokens += full - (kept[doc.id].keep if doc.id in kept else 0)
+            if doc.id in kept:
+                dropped_tokens += len(kept[doc.id].ids) - kept[doc.id].keep
+            else:
+                dropped_tokens += len(self.token_ids(budget, doc.text))
         separator = str(self.settings["separator"])
         total_chars = sum(len(c.text) for c in built.ordered) + len(separator) * max(
             len(built.ordered) - 1, 0
