@@ -85,8 +85,8 @@ def select_notes(notes: Path, n: int, seed: int) -> tuple[list[tuple[str, _Note]
                 if len(missing_examples) < _EXAMPLES:
                     missing_examples.append(f"line {line}: {note_id}")
                 continue
-            hadm_id = str(parse_int(notes, hadm_raw, line, "hadm_id"))
-            if not text.strip():
+            hadm_id = hadm_raw if hadm_raw.isdigit() else str(parse_int(notes, hadm_raw, line, "hadm_id"))
+            if not text or text.isspace():  # (strip() would copy every note)
                 empty_text += 1
                 continue
             if not sample.would_keep(hadm_id):
@@ -117,10 +117,15 @@ def collect_diagnoses(diagnoses: Path, wanted: set[str]) -> tuple[dict[str, list
                 if version not in (9, 10):
                     raise DataError(diagnoses, f"expected 9 or 10, got {version_raw!r}", line=line,
                                     field="icd_version")
-            if not hadm_raw.strip():
+            if hadm_raw in found:
+                hadm_id = hadm_raw
+            elif hadm_raw.isdigit():  # well-formed, not selected: the common case, kept cheap
+                continue
+            elif not hadm_raw.strip():
                 missing_hadm += 1
                 continue
-            hadm_id = hadm_raw if hadm_raw in found else str(parse_int(diagnoses, hadm_raw, line, "hadm_id"))
+            else:  # " 101", "101.0": normalise (or fail with the line and field)
+                hadm_id = str(parse_int(diagnoses, hadm_raw, line, "hadm_id"))
             rows = found.get(hadm_id)
             if rows is None:
                 continue

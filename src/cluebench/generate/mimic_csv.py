@@ -14,6 +14,7 @@ import csv
 import gzip
 import hashlib
 import io
+import operator
 import sys
 import zlib
 from pathlib import Path
@@ -91,7 +92,6 @@ class MimicCsv:
         self.header: list[str] = []
         self._hasher: _HashingReader | None = None
         self._text: io.TextIOBase | None = None
-        self._index: list[int] = []
 
     def __enter__(self) -> "MimicCsv":
         _raise_field_limit()
@@ -139,7 +139,11 @@ class MimicCsv:
                     f" (found: {', '.join(self.header) or 'nothing'})",
                     1,
                 )
-            self._index = [self.header.index(c) for c in self.columns]
+            index = [self.header.index(c) for c in self.columns]
+            pick = operator.itemgetter(*index)
+            if len(index) == 1:  # itemgetter of one index returns the value, not a 1-tuple
+                single = pick
+                pick = lambda record: (single(record),)  # noqa: E731
             width = len(self.header)
             start = reader.line_num + 1
             for record in reader:
@@ -152,7 +156,7 @@ class MimicCsv:
                         " (an unbalanced quote in a text field?)",
                         start,
                     )
-                yield start, tuple(record[i] for i in self._index)
+                yield start, pick(record)
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise self._error(f"malformed CSV: {exc}", start) from None
