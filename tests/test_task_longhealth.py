@@ -158,6 +158,33 @@ def test_every_rendered_prompt_plus_generation_fits_the_budget(setting, request)
             assert n + 50 >= min(total, budget.context_length) - 16, s.id
 
 
+class BoundaryCostBudget(GGUFBudget):
+    """A model whose template charges 40 tokens per document separator that neither the
+    separator's own tokens nor the empty-slot probe reveal: the estimate falls short, and only
+    the final count can tell."""
+
+    def __init__(self, llama, separator: str) -> None:
+        super().__init__(llama)
+        self.separator = separator
+        self.counts = 0
+
+    def count(self, messages: Sequence[dict]) -> int:
+        self.counts += 1
+        return super().count(messages) + 40 * messages[-1]["content"].count(self.separator)
+
+
+def test_overflow_from_boundary_effects_is_trimmed_until_it_fits(llama, protocol, spec, rows):
+    budget = BoundaryCostBudget(llama, spec["settings"]["separator"])
+    samples, _ = LongHealthTask(spec, protocol).build_samples(rows, budget, limit=2)
+    prompts = len(samples)
+    assert budget.counts > 2 * 2 * 3 + prompts  # room probes + one count per prompt + recounts
+    for s in samples:
+        n = budget.count(s.messages)
+        limit = (8140 if s.subtask == 1 else 8192) - 50
+        assert n == s.extra["prompt_tokens"] and limit - 60 <= n <= limit, s.id
+        assert s.truncation.tokens_dropped > 0
+
+
 def test_budget_too_small_for_question_is_a_config_error(llama, protocol, spec, rows):
     task = LongHealthTask(spec, protocol, budget_subtask1=150)
     with pytest.raises(ConfigError, match="sub-task 1 budget"):
@@ -400,3 +427,20 @@ def test_scoring_never_raises_and_flags_loops(built):
     assert [sc.metrics["accuracy"] for sc in scores] == [0.0, 0.0, 0.0]
     assert scores[0].flags["hallucination"] is False and scores[0].flags["parse_failed"] is True
     assert scores[2].flags["loop"] is True
+
+
+def test_rows_from_the_datasets_reader_build_the_same_prompts(tmp_path, tight, llama, protocol, spec, data):
+    """The synthetic file, written as benchmark_v5.json and read by the datasets reader, gives
+    the prompts built from the raw rows (the reader's `correct_letter` agrees with ours)."""
+    from cluebench.datasets.readers.longhealth import read_longhealth
+
+    path = tmp_path / "benchmark_v5.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    rows = read_longhealth(path, path.read_bytes())
+    task, _, samples = tight
+    options = {"budget_subtask1": task.budget_subtask1, "budget_subtask23": task.budget_subtask23}
+    read, _ = LongHealthTask(spec, protocol, **options).build_samples(rows, GGUFBudget(llama), limit=2)
+    full = by_id(samples)
+    assert len(read) == 30
+    for x in read:
+        assert (x.messages, x.gold, x.extra) == (full[x.id].messages, full[x.id].gold, full[x.id].extra)

@@ -196,7 +196,9 @@ class LongHealthTask(Task):
             location = q["answer_location"]
         except KeyError as exc:
             raise DataError(self.spec["data_file"], f"missing key {exc.args[0]!r}", field=where) from None
-        gold = correct_letter(options, correct)
+        # The datasets reader validates the file and records the letter; rows built elsewhere
+        # (tests, `clue score`) get the same rule here.
+        gold = q.get("correct_letter") or correct_letter(options, correct)
         if gold is None:
             raise DataError(
                 self.spec["data_file"],
