@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from cluebench.models import BackendOptions, Decoding, Request, load_backend  # noqa: E402
+from cluebench.models import BackendOptions, Decoding, Request, load_backend
 
 PLAIN = tomllib.loads(files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text())[
     "plain_template"

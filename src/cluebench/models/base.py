@@ -9,8 +9,9 @@ the requests in flight).
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence
 
 from cluebench.errors import ConfigError
 from cluebench.models.base import Message
@@ -48,7 +48,7 @@ def _ignore_generation_tags() -> type:
     from jinja2.ext import Extension
 
     class IgnoreGenerationTags(Extension):
-        tags = {"generation"}
+        tags = {"generation"}  # noqa: RUF012 - jinja's Extension API uses a class attribute
 
         def parse(self, parser):  # type: ignore[no-untyped-def]
             parser.stream.skip(1)

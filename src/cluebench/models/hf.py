@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from cluebench.errors import BackendError, ConfigError
 from cluebench.models.base import (
@@ -26,7 +27,12 @@ from cluebench.models.base import (
 )
 from cluebench.models.chat import template_sha256
 from cluebench.models.hashing import file_sha256, model_dir_sha256
-from cluebench.models.hf_common import HFTokenizer, hf_renderer, load_hf_tokenizer, prompt_ids
+from cluebench.models.hf_common import (
+    HFTokenizer,
+    hf_renderer,
+    load_hf_tokenizer,
+    prompt_ids,
+)
 
 log = logging.getLogger(__name__)
 

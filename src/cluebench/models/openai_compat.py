@@ -24,8 +24,9 @@ import logging
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from cluebench.errors import ConfigError
@@ -157,7 +158,11 @@ class OpenAIBackend(Backend):
         self._template_source: str | None = None
         self._hf_tok: Any = None
         if options.tokenizer:
-            from cluebench.models.hf_common import HFTokenizer, hf_renderer, load_hf_tokenizer
+            from cluebench.models.hf_common import (
+                HFTokenizer,
+                hf_renderer,
+                load_hf_tokenizer,
+            )
 
             self._hf_tok = load_hf_tokenizer(
                 options.tokenizer, trust_remote_code=options.trust_remote_code
@@ -306,7 +311,7 @@ class OpenAIBackend(Backend):
                 return
             try:
                 completion = await self._complete(req)
-            except Exception as exc:  # noqa: BLE001 - a bug must fail the request, not hang the batch
+            except Exception as exc:
                 log.exception("request %s failed unexpectedly", req.key[:12])
                 completion = self._failed(req, self._redact(repr(exc)), time.perf_counter(), 1)
             await done.put(completion)
@@ -339,7 +344,7 @@ class OpenAIBackend(Backend):
                 error = self._redact(str(exc))
                 log.warning("request %s rejected by %s: %s", req.key[:12], ep.base_url, error)
                 return self._failed(req, error, start, attempt + 1)
-            except (_Retryable, asyncio.TimeoutError) as exc:
+            except (TimeoutError, _Retryable) as exc:
                 if isinstance(exc, asyncio.TimeoutError):
                     exc = _Retryable(f"no complete response within {opts.timeout:g} s")
                 await self._release(ep, ok=False, fault=exc)
@@ -401,7 +406,7 @@ class OpenAIBackend(Backend):
                 rests = [e.resting_until - now for e in self._endpoints if e.resting_until > now]
                 try:
                     await asyncio.wait_for(self._cond.wait(), min(rests) if rests else None)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _release(self, ep: _Endpoint, *, ok: bool, fault: _Retryable | None = None) -> None:

@@ -27,8 +27,9 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 FAULT_KINDS = ("500", "429", "hang", "disconnect", "malformed")
 _REASONS = {200: "OK", 404: "Not Found", 400: "Bad Request", 429: "Too Many Requests",
@@ -240,7 +241,6 @@ class StubServer:
         return await self._send(writer, 200, payload, rec, keep)
 
     def _record(self, method: str, path: str, headers: dict, body: Any) -> RecordedRequest:
-        cfg = self.config
         with self._state.lock:
             seq = len(self._state.records)
             rec = RecordedRequest(
