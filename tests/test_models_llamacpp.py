@@ -111,3 +111,14 @@ def test_default_context_is_training_context_capped():
         assert b.info()["n_threads"] >= 1
     finally:
         b.close()
+
+
+def test_context_never_exceeds_training_context(monkeypatch):
+    from cluebench.models import llamacpp
+
+    monkeypatch.setattr(llamacpp, "MAX_DEFAULT_CTX", 12288)  # cap above SmolLM2's 8192
+    b = load_backend(f"llamacpp:{default_model_path()}", BackendOptions(n_threads=1))
+    try:
+        assert b.context_length == 8192
+    finally:
+        b.close()

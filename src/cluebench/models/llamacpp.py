@@ -84,16 +84,14 @@ class LlamaCppBackend(Backend):
         self._tokenizer = LlamaTokenizer(self._llm)
 
     def _load(self, path: Path, options: BackendOptions) -> Any:
+        """Load with n_ctx = --n-ctx, else the training context capped at MAX_DEFAULT_CTX.
+
+        The training context is only known once the model is loaded, so the uncapped default is
+        loaded first and reloaded smaller in the rare case of a model trained on fewer tokens
+        (cheaper and quieter than a separate metadata probe)."""
         Llama = self._llama_cpp.Llama
-        n_ctx = options.n_ctx
-        try:
-            if n_ctx is None:
-                # vocab_only loads in milliseconds; its metadata has the training context.
-                probe = Llama(str(path), vocab_only=True, verbose=False)
-                meta = probe.metadata or {}
-                train = meta.get(f"{meta.get('general.architecture', 'llama')}.context_length")
-                n_ctx = min(int(train), MAX_DEFAULT_CTX) if train else MAX_DEFAULT_CTX
-                probe.close()
+
+        def load(n_ctx: int) -> Any:
             return Llama(
                 str(path),
                 n_ctx=n_ctx,
@@ -102,6 +100,17 @@ class LlamaCppBackend(Backend):
                 n_batch=min(512, n_ctx),
                 verbose=False,
             )
+
+        try:
+            if options.n_ctx:
+                return load(options.n_ctx)
+            llm = load(MAX_DEFAULT_CTX)
+            meta = llm.metadata or {}
+            train = int(meta.get(f"{meta.get('general.architecture')}.context_length") or 0)
+            if 0 < train < MAX_DEFAULT_CTX:
+                llm.close()
+                llm = load(train)
+            return llm
         except (ValueError, RuntimeError, OSError) as exc:
             raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
 
