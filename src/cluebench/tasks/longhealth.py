@@ -8,9 +8,9 @@ Why this module differs from the reference `eval_LongHealth.py` where it does:
   chat template and the 50 generated tokens can push a prompt past the context. Here the whole
   rendered prompt (system + user, the model's own chat template) plus `max_new_tokens` must fit
   `min(budget, context_length)`; the final prompt is counted once and trimmed until it fits.
-* Speed. Every document is tokenized once per model (cached on the task instance), the fixed part
-  of each prompt is counted once per (question, sub-task), so building the 15 prompts of a question
-  costs 15 full counts and no re-tokenization of documents.
+* Speed. Every document is tokenized once per model (cached on the task instance); the prompt
+  without documents and the in-context cost of a separator are measured once per (question,
+  sub-task) and once per model, so a prompt usually costs one full count and no re-tokenization.
 * Reproducibility. Every random choice (distractor sample, shuffle) is drawn from a generator
   seeded by (seed, patient, question, sub-task, repeat): reruns build byte-identical prompts, and
   adding or removing other questions changes none of them.
@@ -105,7 +105,6 @@ class _Built:
     ordered: list[_Chosen]
     messages: list[Message]
     prompt_tokens: int
-    candidates: list[Document] = field(default_factory=list)
 
 
 class LongHealthTask(Task):
