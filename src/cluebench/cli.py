@@ -107,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         allow_remote_credentialed_data=args.allow_remote_credentialed_data,
         longhealth_budget=args.longhealth_budget,
+        longhealth_budget_23=args.longhealth_budget_23,
         bertscore_model=args.bertscore_model,
         bertscore_layers=args.bertscore_layers,
         entity_extractor=args.entity_extractor,
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--seed", type=int, help="sampling seed (default from the protocol)")
     p.add_argument("--longhealth-budget", type=int, help="LongHealth sub-task 1 token budget (default 8140, the paper's)")
+    p.add_argument("--longhealth-budget-23", type=int, help="LongHealth sub-tasks 2/3 token budget (default: the model's context length)")
     p.add_argument("--bertscore-model", help="BERTScore encoder: HF name or local dir (default: the offline MiniLM; the paper: allenai/scibert_scivocab_uncased)")
     p.add_argument("--bertscore-layers", type=int, help="encoder layer for BERTScore (paper: 8 for SciBERT)")
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")

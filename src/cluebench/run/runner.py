@@ -41,6 +41,7 @@ class RunSettings:
     seed: int | None = None
     allow_remote_credentialed_data: bool = False
     longhealth_budget: int | None = None
+    longhealth_budget_23: int | None = None
     bertscore_model: str | None = None
     bertscore_layers: int | None = None
     entity_extractor: str = "auto"
@@ -189,7 +190,10 @@ def run(settings: RunSettings) -> RunOutcome:
     protocol = load_protocol()
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
-    task_options = {"budget_subtask1": settings.longhealth_budget} if settings.longhealth_budget else {}
+    task_options = {
+        "budget_subtask1": settings.longhealth_budget,
+        "budget_subtask23": settings.longhealth_budget_23,
+    }
     tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
 
@@ -260,6 +264,7 @@ def _config(
         },
         "backend_options": options,
         "longhealth_budget": settings.longhealth_budget,
+        "longhealth_budget_23": settings.longhealth_budget_23,
         "scoring": {
             "bertscore_model": settings.bertscore_model,
             "bertscore_layers": settings.bertscore_layers,

@@ -105,9 +105,9 @@ def score_predictions(
             outputs.append(r["prediction"])
     scores = task.score(samples, outputs, scorers)
     sample_rows = [
-        {"id": s.id, "cluster": s.cluster, "subtask": s.subtask, "metrics": sc.metrics,
+        {"id": s.id, "cluster": s.cluster, "subtask": s.subtask, "output": out, "metrics": sc.metrics,
          "flags": {**sc.flags, "failed": False}}
-        for s, sc in zip(samples, scores)
+        for s, sc, out in zip(samples, scores, outputs)
     ]
     names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
     summary = summarize_task(sample_rows, level=task.level, headline=task.headline, metric_names=names)
