@@ -7,7 +7,8 @@ client does not share a GIL with it. For each concurrency level C this drives M 
 (M = max(20, 25 * C), about 5 s of ideal time) through `cluebench.run.cached.generate_missing`
 into a fresh `ResponseStore`, exactly as `clue run` does (store commits included), and prints the
 achieved requests/s beside the ideal C / latency and their ratio (target >= 0.9 up to C = 64).
-A last row uses two stub processes (`--base-url` twice) and shows how the requests spread.
+Also printed: the client process's CPU milliseconds per request (the harness's own cost, whatever
+the machine's load) and the time to build the cache keys. A last row uses two stub processes (`--base-url` twice) and shows how the requests spread.
 Every row checks that the server(s) received exactly M chat requests and the store holds M answers.
 
 The stub process is this same file run as `--serve`: a StubServer that prints its URL, then
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 # -- the stub server in its own process -----------------------------------------------------
 
@@ -51,7 +54,7 @@ class StubProcess:
         self._proc: subprocess.Popen[str] | None = None
         self.url = ""
 
-    def __enter__(self) -> StubProcess:
+    def __enter__(self) -> Self:
         self._proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", "--latency-ms", str(self.latency_ms)],
             stdin=subprocess.PIPE,
@@ -102,7 +105,10 @@ def workload(n: int, offset: int = 0) -> list[list[dict[str, str]]]:
     return [
         [
             {"role": "system", "content": system},
-            {"role": "user", "content": f"{question}Case number {offset + i}. Should I stop taking it?"},
+            {
+                "role": "user",
+                "content": f"{question}Case number {offset + i}. Should I stop taking it?",
+            },
         ]
         for i in range(n)
     ]
@@ -113,6 +119,7 @@ class Measured:
     n: int
     wall_s: float
     key_s: float
+    cpu_s: float  # this (client) process's CPU time during generation: the harness's own cost
     answered: int
     served: list[int]
 
@@ -121,8 +128,17 @@ class Measured:
         return self.n / self.wall_s
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def drive_cluebench(
-    urls: Sequence[str], concurrency: int, chats: list[list[dict[str, str]]], max_tokens: int, work: Path
+    urls: Sequence[str],
+    concurrency: int,
+    chats: list[list[dict[str, str]]],
+    max_tokens: int,
+    work: Path,
 ) -> Measured:
     """M requests through the runner's path: keyed_requests -> generate_missing -> fresh store."""
     from cluebench.models import load_backend
@@ -130,7 +146,9 @@ def drive_cluebench(
     from cluebench.run.cached import generate_missing, keyed_requests
     from cluebench.run.store import ResponseStore
 
-    opts = BackendOptions(base_urls=list(urls), concurrency=concurrency, max_retries=2, timeout=60.0)
+    opts = BackendOptions(
+        base_urls=list(urls), concurrency=concurrency, max_retries=2, timeout=60.0
+    )
     backend = load_backend("openai:stub-model", opts)
     decoding = Decoding(max_tokens=max_tokens, temperature=0.0, seed=1234)
     store_path = work / f"store-{concurrency}-{len(urls)}-{time.monotonic_ns()}.sqlite"
@@ -139,14 +157,14 @@ def drive_cluebench(
         requests, _ = keyed_requests(backend, chats, [decoding] * len(chats))
         key_s = time.perf_counter() - t0
         with ResponseStore(store_path) as store:
-            t0 = time.perf_counter()
+            cpu0, t0 = _cpu(), time.perf_counter()
             done = generate_missing(backend, store, requests)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
             answered = len(store.get_many(r.key for r in requests))
         assert len(done) == answered
     finally:
         backend.close()
-    return Measured(len(chats), wall, key_s, answered, [])
+    return Measured(len(chats), wall, key_s, cpu, answered, [])
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -156,18 +174,31 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None
     ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     for j, r in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths))
+            )
+        )
         if j == 0:
             print("  ".join("-" * w for w in widths))
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--latency-ms", type=float, default=200.0)
-    ap.add_argument("--levels", default="1,8,64,256", help="concurrency levels (per endpoint)")
-    ap.add_argument("--two-url-concurrency", type=int, default=64, help="per endpoint, 0 to skip")
-    ap.add_argument("--per-slot", type=int, default=25, help="M = max(20, per_slot * C)")
+    ap.add_argument(
+        "--levels", default="1,8,64,256", help="concurrency levels (per endpoint)"
+    )
+    ap.add_argument(
+        "--two-url-concurrency", type=int, default=64, help="per endpoint, 0 to skip"
+    )
+    ap.add_argument(
+        "--per-slot", type=int, default=25, help="M = max(20, per_slot * C)"
+    )
     ap.add_argument("--max-tokens", type=int, default=16)
     ap.add_argument("--json", type=Path, help="also write the rows here")
     args = ap.parse_args()
@@ -179,13 +210,19 @@ def main() -> int:
     levels = [int(x) for x in args.levels.split(",") if x]
     rows, records = [], []
     offset = 0
-    with tempfile.TemporaryDirectory(prefix="clue-bench-tp-") as tmp, StubProcess(args.latency_ms) as a:
+    with (
+        tempfile.TemporaryDirectory(prefix="clue-bench-tp-") as tmp,
+        StubProcess(args.latency_ms) as a,
+    ):
         work = Path(tmp)
-        drive_cluebench([a.url], 4, workload(8, offset=10**9), args.max_tokens, work)  # warm-up
+        warm_up = workload(8, offset=10**9)
+        drive_cluebench([a.url], 4, warm_up, args.max_tokens, work)
         for c in levels:
             m_req = max(20, args.per_slot * c)
             before = a.count()
-            got = drive_cluebench([a.url], c, workload(m_req, offset), args.max_tokens, work)
+            got = drive_cluebench(
+                [a.url], c, workload(m_req, offset), args.max_tokens, work
+            )
             offset += m_req
             got.served = [a.count() - before]
             rows.append((c, 1, m_req, got, c / latency))
@@ -194,33 +231,62 @@ def main() -> int:
             with StubProcess(args.latency_ms) as b:
                 m_req = max(20, args.per_slot * c * 2)
                 before = [a.count(), b.count()]
-                got = drive_cluebench([a.url, b.url], c, workload(m_req, offset), args.max_tokens, work)
+                got = drive_cluebench(
+                    [a.url, b.url], c, workload(m_req, offset), args.max_tokens, work
+                )
                 got.served = [a.count() - before[0], b.count() - before[1]]
                 rows.append((c, 2, m_req, got, 2 * c / latency))
 
-    print(f"openai: backend vs. ideal, stub latency {args.latency_ms:g} ms, {os.cpu_count()} CPU(s); "
-          "client and stub in separate processes")
+    print(
+        f"openai: backend vs. ideal, stub latency {args.latency_ms:g} ms, {os.cpu_count()} CPU(s); "
+        "client and stub in separate processes"
+    )
     table = []
     for c, n_urls, m_req, got, ideal in rows:
         ok = got.answered == m_req and sum(got.served) == m_req
-        table.append((
-            f"C={c}" + (" x 2 URLs" if n_urls == 2 else ""),
-            m_req,
-            round(got.wall_s, 2),
-            round(got.rps, 1),
-            round(ideal, 1),
-            round(got.rps / ideal, 3),
-            "/".join(str(s) for s in got.served),
-            round(got.key_s * 1000, 1),
-            "ok" if ok else "MISMATCH",
-        ))
-        records.append({
-            "concurrency": c, "base_urls": n_urls, "requests": m_req, "wall_s": got.wall_s,
-            "rps": got.rps, "ideal_rps": ideal, "ratio": got.rps / ideal, "served": got.served,
-            "answered": got.answered, "keying_s": got.key_s,
-        })
+        table.append(
+            (
+                f"C={c}" + (" x 2 URLs" if n_urls == 2 else ""),
+                m_req,
+                round(got.wall_s, 2),
+                round(got.rps, 1),
+                round(ideal, 1),
+                round(got.rps / ideal, 3),
+                "/".join(str(s) for s in got.served),
+                round(got.key_s * 1000, 1),
+                round(got.cpu_s / m_req * 1000, 2),
+                "ok" if ok else "MISMATCH",
+            )
+        )
+        records.append(
+            {
+                "concurrency": c,
+                "base_urls": n_urls,
+                "requests": m_req,
+                "wall_s": got.wall_s,
+                "rps": got.rps,
+                "ideal_rps": ideal,
+                "ratio": got.rps / ideal,
+                "served": got.served,
+                "answered": got.answered,
+                "keying_s": got.key_s,
+                "client_cpu_s": got.cpu_s,
+            }
+        )
     print_table(
-        ["level", "M", "wall s", "req/s", "ideal req/s", "ratio", "server saw", "keying ms", "check"], table
+        [
+            "level",
+            "M",
+            "wall s",
+            "req/s",
+            "ideal req/s",
+            "ratio",
+            "server saw",
+            "keying ms",
+            "client CPU ms/req",
+            "check",
+        ],
+        table,
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
