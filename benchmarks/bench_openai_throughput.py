@@ -12,7 +12,7 @@ the machine's load) and the time to build the cache keys. A last row uses two st
 Every row checks that the server(s) received exactly M chat requests and the store holds M answers.
 
 The stub process is this same file run as `--serve`: a StubServer that prints its URL, then
-answers `count` on stdin with the number of chat requests it has received (so other benchmarks
+answers `count` on stdin with the number of chat requests it has received (`count-all`: all) (so other benchmarks
 in this folder import `StubProcess` from here).
 """
 
@@ -35,7 +35,8 @@ from typing import Self
 
 
 def serve(latency_ms: float) -> None:
-    """Child-process side: run a StubServer, print its URL, answer `count` lines on stdin."""
+    """Child-process side: run a StubServer, print its URL, then answer each stdin line:
+    `count` with the chat requests received so far, `count-all` with all HTTP requests."""
     from cluebench.testing.stub_openai import StubServer
 
     server = StubServer(latency_ms=latency_ms)
@@ -43,6 +44,8 @@ def serve(latency_ms: float) -> None:
     for line in sys.stdin:
         if line.strip() == "count":
             print(len(server.chat_requests()), flush=True)
+        elif line.strip() == "count-all":
+            print(len(server.requests), flush=True)
     server.stop()
 
 
@@ -68,10 +71,10 @@ class StubProcess:
             raise RuntimeError(f"stub server did not start (printed {self.url!r})")
         return self
 
-    def count(self) -> int:
-        """Chat-completion requests this server has received so far."""
+    def count(self, *, chat_only: bool = True) -> int:
+        """Chat-completion requests (or, with chat_only=False, all HTTP requests) received so far."""
         assert self._proc is not None and self._proc.stdin and self._proc.stdout
-        self._proc.stdin.write("count\n")
+        self._proc.stdin.write("count\n" if chat_only else "count-all\n")
         self._proc.stdin.flush()
         return int(self._proc.stdout.readline())
 
