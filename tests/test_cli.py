@@ -130,3 +130,26 @@ def test_clue_run_on_the_embedded_model(tmp_path: Path) -> None:
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["model"]["backend"] == "llamacpp" and config["model"]["system_role"] == "native"
     assert (tmp_path / "run" / "report.html").stat().st_size > 10_000
+
+
+def test_malformed_dataset_is_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    data = tmp_path / "data" / "mednli"
+    data.mkdir(parents=True)
+    good = json.dumps({"sentence1": "Synthetic premise.", "sentence2": "Synthetic hypothesis.", "gold_label": "neutral", "pairID": "a"})
+    (data / "mli_test_v1.jsonl").write_text(good + "\n" + '{"sentence1": "broken\n')
+    res = clue("run", "--tasks", "mednli", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"))
+    assert_clean_error(res, "mli_test_v1.jsonl", "line 2")
+    assert not (tmp_path / "run" / "results.json").exists()
+
+    (data / "mli_test_v1.jsonl").write_text(good.replace("neutral", "maybe") + "\n")
+    assert_clean_error(clue("run", "--tasks", "mednli", "--data-dir", str(tmp_path / "data")), "gold_label", "maybe")
+
+
+def test_generate_medisumqa_refuses_a_remote_endpoint(tmp_path: Path) -> None:
+    notes = tmp_path / "discharge.csv"
+    notes.write_text("note_id,subject_id,hadm_id,note_type,note_seq,charttime,storetime,text\n"
+                     "1,2,3,DS,1,,,SYNTHETIC note. You were admitted to the hospital.\n")
+    res = clue("generate", "medisumqa", "--notes", str(notes), "--out", str(tmp_path / "qa.json"),
+               "--model", "openai:x", "--base-url", "https://api.example.invalid/v1")
+    assert_clean_error(res, "--allow-remote-credentialed-data", "api.example.invalid")
+    assert not (tmp_path / "qa.json").exists()
