@@ -34,6 +34,11 @@ MAX_DEFAULT_CTX = 8192  # default n_ctx: the model's training context, capped (m
 
 
 def _import_llama_cpp() -> Any:
+    # llama.cpp's CPU threads come from OpenMP; with the default active wait policy, threads
+    # spin when a core is shared (the scorer, a second process), which was measured here at 2-7x
+    # slower generation. Passive waiting costs little when the cores are free. A user's own
+    # setting wins; it must be set before the OpenMP runtime loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError as exc:
