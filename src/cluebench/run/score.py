@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,21 +29,14 @@ class _NoLimitBudget(PromptBudget):
 
 
 def read_predictions(path: Path) -> list[dict]:
+    """JSON lines of {"prediction", "reference"} or {"id", "prediction"}; errors name the line."""
+    from cluebench.datasets._io import decode_utf8, iter_jsonl
+
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "predictions file not found (expected JSON lines with 'prediction')")
     rows: list[dict] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, f"not valid JSON ({exc.msg})", line=n) from None
+    for _, row, n in iter_jsonl(path, decode_utf8(path, path.read_bytes())):
         if not isinstance(row, dict):
             raise DataError(path, "expected a JSON object per line", line=n)
         if not isinstance(row.get("prediction"), str):
