@@ -20,7 +20,6 @@ from cluebench.models.base import (
     BackendOptions,
     Completion,
     Decoding,
-    Message,
     OnCompletion,
     Request,
     register,
@@ -28,10 +27,10 @@ from cluebench.models.base import (
 from cluebench.models.chat import template_sha256
 from cluebench.models.hashing import file_sha256, model_dir_sha256
 from cluebench.models.hf_common import (
+    HFTemplateBackend,
     HFTokenizer,
     hf_renderer,
     load_hf_tokenizer,
-    prompt_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def _torch() -> Any:
 
 
 @register("hf")
-class HFBackend(Backend):
+class HFBackend(HFTemplateBackend, Backend):
     name = "hf"
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
@@ -131,19 +130,6 @@ class HFBackend(Backend):
             return n
         n = getattr(self._tok, "model_max_length", None)
         return n if isinstance(n, int) and 0 < n < 10**7 else FALLBACK_CONTEXT
-
-    @property
-    def tokenizer(self) -> HFTokenizer:
-        return self._tokenizer
-
-    def render(self, messages: Sequence[Message]) -> str:
-        return self._render(messages)
-
-    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
-        return prompt_ids(self._tok, self.render(messages), self._system_role)
-
-    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
-        return len(self.prompt_ids(messages))
 
     def info(self) -> dict:
         import transformers

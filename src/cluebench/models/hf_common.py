@@ -74,3 +74,27 @@ def prompt_ids(tok: Any, text: str, system_role: str) -> list[int]:
     (as transformers' apply_chat_template(tokenize=True) assumes), so nothing is added then; the
     plain template of a base model gets the tokenizer's usual special tokens (BOS)."""
     return list(tok.encode(text, add_special_tokens=system_role == "plain"))
+
+
+class HFTemplateBackend:
+    """Rendering and counting shared by the backends that use a Hugging Face tokenizer (hf:,
+    vllm:): subclasses set `_tok` (the tokenizer), `_tokenizer` (its HFTokenizer view),
+    `_render` (from hf_renderer) and `_system_role`."""
+
+    _tok: Any
+    _tokenizer: HFTokenizer
+    _render: Callable[[Sequence[Message]], str]
+    _system_role: str
+
+    @property
+    def tokenizer(self) -> HFTokenizer:
+        return self._tokenizer
+
+    def render(self, messages: Sequence[Message]) -> str:
+        return self._render(messages)
+
+    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        return prompt_ids(self._tok, self.render(messages), self._system_role)
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_ids(messages))

@@ -24,14 +24,13 @@ from cluebench.models.base import (
     Backend,
     BackendOptions,
     Completion,
-    Message,
     OnCompletion,
     Request,
     register,
 )
 from cluebench.models.chat import template_sha256
 from cluebench.models.hashing import model_dir_sha256
-from cluebench.models.hf_common import HFTokenizer, hf_renderer, prompt_ids
+from cluebench.models.hf_common import HFTemplateBackend, HFTokenizer, hf_renderer
 
 _ids = itertools.count()
 
@@ -90,7 +89,7 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
 
 
 @register("vllm")
-class VLLMBackend(Backend):
+class VLLMBackend(HFTemplateBackend, Backend):
     name = "vllm"
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
@@ -122,19 +121,6 @@ class VLLMBackend(Backend):
         if self.options.max_model_len:
             return self.options.max_model_len
         return int(self._engine.get_model_config().max_model_len)
-
-    @property
-    def tokenizer(self) -> HFTokenizer:
-        return self._tokenizer
-
-    def render(self, messages: Sequence[Message]) -> str:
-        return self._render(messages)
-
-    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
-        return prompt_ids(self._tok, self.render(messages), self._system_role)
-
-    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
-        return len(self.prompt_ids(messages))
 
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
         waiting: dict[str, tuple[Request, float]] = {}
