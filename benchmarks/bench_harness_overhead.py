@@ -91,7 +91,7 @@ def main() -> int:
                 stage_times.append(t)
         same = sum(1 for k, b in zip(answers["_order"], bare_texts) if answers[k] == b)
         t_stage, t_bare = min(stage_times), min(bare_times)
-        del llm
+        llm.close()
         backend.close()
 
         # Side A2: the whole `clue run` (fresh run directory, loads its own model).

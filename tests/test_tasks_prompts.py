@@ -8,7 +8,7 @@ from typing import Sequence
 import pytest
 
 from cluebench.tasks.base import PromptBudget
-from cluebench.tasks.prompting import fit_messages, split_shots
+from cluebench.tasks.prompting import split_shots
 from cluebench.tasks.protocol import expand_task_selection, load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.errors import ConfigError
