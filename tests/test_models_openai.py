@@ -1,7 +1,10 @@
-"""openai: backend against the fault-injecting stub server (and, slow, a real llama.cpp server)."""
+"""openai: backend against the fault-injecting stub server (and, slow, a real llama.cpp server):
+retries, routing, draining, secrets, connection reuse and clean session shutdown."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import os
 import socket
@@ -9,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import httpx
 import pytest
@@ -232,6 +236,120 @@ def test_approximate_tokenizer_round_trips_and_over_counts():
     assert backend.render(msgs) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     assert backend.count_prompt_tokens(msgs) == len(tok.encode(backend.render(msgs)))
     assert backend.info()["tokenizer"].startswith("approximate")
+
+
+class _CountingRelay:
+    """A TCP relay in front of a server, counting the connections clients open through it (the
+    stub itself does not see sockets), so keep-alive reuse and the per-endpoint limit show."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.accepted = 0
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        self._started.wait(10)
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        """Close the listener and every relayed socket, so no test after this one sees them."""
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        start = asyncio.start_server(self._pipe, "127.0.0.1", 0)
+        self._server = self._loop.run_until_complete(start)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._started.set()
+        self._loop.run_forever()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def copy(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except ConnectionError:
+                pass
+            finally:
+                w.close()
+
+        await asyncio.gather(copy(reader, up_w), copy(up_r, writer))
+
+
+def test_connections_are_reused_and_capped_at_concurrency():
+    server = StubServer(latency_ms=20)
+    with server as url:
+        port = int(url.split(":")[2].split("/")[0])
+        relay = _CountingRelay(port)
+        with relay as relayed:
+            backend = load_backend("openai:m", _fast([relayed], concurrency=4))
+            got, _ = _run(backend, _requests(40))
+    assert all(c.finish_reason == "stop" and c.attempts == 1 for c in got.values())
+    assert len(server.chat_requests()) == 40
+    assert 1 <= relay.accepted <= 4  # 40 requests over at most 4 kept-alive connections
+
+
+def test_timeout_bounds_each_attempt_and_names_itself():
+    server = StubServer(fail_first=5, faults=("hang",))
+    with server as url:
+        backend = load_backend("openai:m", _fast([url], timeout=0.3, max_retries=1))
+        t0 = time.perf_counter()
+        got, _ = _run(backend, _requests(1))
+        elapsed = time.perf_counter() - t0
+    c = got["k0"]
+    assert c.finish_reason == "error" and c.attempts == 2
+    assert c.error == f"{url}: no complete response within 0.3 s"
+    assert 0.6 <= elapsed < 1.5  # two 0.3 s attempts plus a <= 0.05 s backoff
+    assert len(server.chat_requests()) == 2
+
+
+def _resource_warnings(fn) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+        gc.collect()
+    return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_sessions_closed_after_faults_and_after_a_failing_callback():
+    """Hung, cut and refused connections, and a caller whose callback raises midway: every
+    session and socket is still closed (no "Unclosed client session"/connector/socket)."""
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    server = StubServer(fault_rate=0.5, faults=("hang", "disconnect", "500"), seed=5)
+    with server as url:
+        backend = load_backend("openai:m", _fast([url, dead], timeout=0.3, max_retries=3))
+        assert _resource_warnings(lambda: _run(backend, _requests(16))) == []
+
+        seen = []
+
+        def boom(c):
+            seen.append(c)
+            raise RuntimeError("the caller's store failed")
+
+        def failing_run():
+            with pytest.raises(RuntimeError, match="store failed"):
+                backend.generate(_requests(16), boom)
+
+        assert _resource_warnings(failing_run) == []
+    assert len(seen) == 1
 
 
 def _wait_for_models(url: str, proc: subprocess.Popen, limit: float = 90.0) -> None:

@@ -1,10 +1,14 @@
 """`openai:MODEL` — chat completions from one or more OpenAI-compatible servers (vLLM, llama.cpp
 server, TGI, hosted APIs), with `--base-url` given once per endpoint.
 
-Why httpx directly rather than the `openai` SDK: every retry decision here is ours (which
+Why aiohttp directly rather than the `openai` SDK: every retry decision here is ours (which
 failures retry, Retry-After as seconds or HTTP date, malformed bodies, draining an endpoint), and
-the SDK would add its own retries/timeouts on top unless each is switched off; httpx also lets one
-connection pool per endpoint be sized to that endpoint's concurrency.
+the SDK would add its own retries/timeouts on top unless each is switched off. Why aiohttp rather
+than httpx: at the concurrency a vLLM server wants, the client's own CPU per request bounds
+throughput. httpx cost ~1.1-1.6 ms per request here and its pool is O(C^2) per request
+(encode/httpx#3215), so it needed one client per slot and still reached only 0.87 of ideal at
+C = 64; aiohttp's pool (one `ClientSession` per endpoint, `TCPConnector(limit=C)`) is cheap enough
+to keep up (benchmarks/README.md). The one-off synchronous GET /v1/models still uses httpx.
 
 Scheduling: `concurrency` requests in flight per endpoint; each attempt goes to the healthy
 endpoint with the fewest outstanding requests. A request that fails (connection error, timeout,
@@ -20,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import json
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,9 +85,9 @@ class _Fatal(Exception):
 class _Endpoint:
     base_url: str
     capacity: int
-    new_client: Any = None  # () -> httpx.AsyncClient holding one connection
-    idle: list = field(default_factory=list)  # clients not in use (one per slot at most)
-    opened: list = field(default_factory=list)  # every client made, to close at the end
+    session: Any = field(default=None, repr=False)  # aiohttp.ClientSession, one per generate()
+    chat_url: Any = None  # yarl.URL of /chat/completions, parsed once
+    proxy: Any = None  # (proxy URL, BasicAuth | None) from HTTP(S)_PROXY / NO_PROXY, or None
     in_flight: int = 0
     served: int = 0
     failures: int = 0  # consecutive
@@ -122,6 +128,30 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """What httpx verified against, kept so https endpoints keep working the same way: certifi's
+    bundle, unless SSL_CERT_FILE / SSL_CERT_DIR point elsewhere (OpenSSL reads those itself)."""
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context()
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _env_proxy(url: Any) -> Any:
+    """The HTTP(S)_PROXY that applies to `url` (NO_PROXY honoured), as httpx's trust_env did.
+    Looked up once per endpoint: aiohttp's own trust_env would also read ~/.netrc on every request
+    (in a thread) and refuse a request carrying both netrc credentials and our Authorization."""
+    from aiohttp.helpers import get_env_proxy_for_url
+
+    try:
+        return get_env_proxy_for_url(url)
+    except LookupError:
+        return None
 
 
 def backoff_delay(
@@ -242,6 +272,7 @@ class OpenAIBackend(Backend):
         return sorted(h for h in hosts if not is_loopback(h))
 
     def info(self) -> dict:
+        import aiohttp
         import httpx
 
         return {
@@ -259,7 +290,7 @@ class OpenAIBackend(Backend):
             "timeout_s": self.options.timeout,
             "max_retries": self.options.max_retries,
             "api_key_env": self.options.api_key_env,
-            "versions": {"httpx": httpx.__version__},
+            "versions": {"aiohttp": aiohttp.__version__, "httpx (GET /models)": httpx.__version__},
         }
 
     # -- generation --------------------------------------------------------------------------
@@ -270,33 +301,18 @@ class OpenAIBackend(Backend):
             asyncio.run(self._generate(list(requests), on_completion))
 
     async def _generate(self, requests: list[Request], on_completion: OnCompletion) -> None:
-        import httpx
-
-        opts = self.options
-        # One single-connection client per in-flight slot, not one pooled client per endpoint:
-        # httpcore's pool rescans every connection for every queued request on each send and
-        # release (O(C^2) per request; encode/httpx#3215, encode/httpcore#1035), which at
-        # C = 64 cut throughput against a 200 ms server to 0.09 of ideal. The clients share one
-        # SSL context (building one costs ~25 ms).
-        ssl_context = httpx.create_ssl_context()
-
-        def new_client() -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                verify=ssl_context,
-                timeout=httpx.Timeout(opts.timeout),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            )
-
-        endpoints = [_Endpoint(base, opts.concurrency, new_client) for base in self.base_urls]
+        endpoints = [_Endpoint(base, self.options.concurrency) for base in self.base_urls]
         self._endpoints = endpoints
         self._cond = asyncio.Condition()
         pending: asyncio.Queue[Request] = asyncio.Queue()
         for r in requests:
             pending.put_nowait(r)
         done: asyncio.Queue[Completion] = asyncio.Queue()
-        n_workers = min(len(requests), opts.concurrency * len(endpoints))
-        workers = [asyncio.create_task(self._worker(pending, done)) for _ in range(n_workers)]
+        n_workers = min(len(requests), self.options.concurrency * len(endpoints))
+        workers: list[asyncio.Task] = []
         try:
+            self._open_sessions(endpoints)
+            workers = [asyncio.create_task(self._worker(pending, done)) for _ in range(n_workers)]
             for _ in range(len(requests)):
                 on_completion(await done.get())
         finally:
@@ -304,8 +320,30 @@ class OpenAIBackend(Backend):
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             for ep in endpoints:
-                for client in ep.opened:
-                    await client.aclose()
+                if ep.session is not None:
+                    await ep.session.close()
+            self._endpoints = []  # nothing of this run's sockets outlives generate()
+
+    def _open_sessions(self, endpoints: list[_Endpoint]) -> None:
+        """One pooled session per endpoint, at most `concurrency` connections (the slots in
+        `_acquire` already keep it there; the limit is a backstop). Sessions are made inside the
+        running loop and live for one generate() call, so nothing connects at construction."""
+        import aiohttp
+        from yarl import URL
+
+        opts = self.options
+        ssl_ctx = _ssl_context() if any(u.startswith("https:") for u in self.base_urls) else True
+        headers = self._headers()
+        for ep in endpoints:
+            ep.chat_url = URL(f"{ep.base_url}/chat/completions")
+            ep.proxy = _env_proxy(ep.chat_url)
+            ep.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=ep.capacity, limit_per_host=0, ssl=ssl_ctx),
+                timeout=aiohttp.ClientTimeout(total=opts.timeout),
+                headers=headers,
+                trust_env=False,  # proxies resolved once above (see _env_proxy)
+                raise_for_status=False,
+            )
 
     async def _worker(self, pending: asyncio.Queue[Request], done: asyncio.Queue) -> None:
         while True:
@@ -342,15 +380,13 @@ class OpenAIBackend(Backend):
         for attempt in range(opts.max_retries + 1):
             ep = await self._acquire()
             try:
-                text, finish, usage = await asyncio.wait_for(self._attempt(ep, body), opts.timeout)
+                text, finish, usage = await self._post(ep, body)
             except _Fatal as exc:
                 await self._release(ep, ok=True)
                 error = self._redact(str(exc))
                 log.warning("request %s rejected by %s: %s", req.key[:12], ep.base_url, error)
                 return self._failed(req, error, start, attempt + 1)
-            except (TimeoutError, _Retryable) as exc:
-                if isinstance(exc, asyncio.TimeoutError):
-                    exc = _Retryable(f"no complete response within {opts.timeout:g} s")
+            except _Retryable as exc:
                 await self._release(ep, ok=False, fault=exc)
                 error = self._redact(f"{ep.base_url}: {exc}")
                 if attempt == opts.max_retries:
@@ -413,19 +449,6 @@ class OpenAIBackend(Backend):
                 except TimeoutError:
                     pass
 
-    async def _attempt(self, ep: _Endpoint, body: dict) -> tuple[str, str, dict]:
-        """One POST on an idle client of `ep` (a slot was acquired, so at most `capacity` clients
-        are ever open per endpoint); the client goes back even when the attempt is cancelled."""
-        if ep.idle:
-            client = ep.idle.pop()
-        else:
-            client = ep.new_client()
-            ep.opened.append(client)
-        try:
-            return await self._post(ep, client, body)
-        finally:
-            ep.idle.append(client)
-
     async def _release(self, ep: _Endpoint, *, ok: bool, fault: _Retryable | None = None) -> None:
         now = asyncio.get_running_loop().time()
         async with self._cond:
@@ -455,29 +478,36 @@ class OpenAIBackend(Backend):
                         )
             self._cond.notify_all()
 
-    async def _post(self, ep: _Endpoint, client: Any, body: dict) -> tuple[str, str, dict]:
-        import httpx
+    async def _post(self, ep: _Endpoint, body: dict) -> tuple[str, str, dict]:
+        """One POST on `ep`'s pooled session; the whole attempt (connecting, sending, reading the
+        body) is bounded by the session's ClientTimeout(total=--timeout)."""
+        import aiohttp
 
+        proxy, proxy_auth = ep.proxy or (None, None)
         try:
-            resp = await client.post(
-                f"{ep.base_url}/chat/completions", json=body, headers=self._headers()
-            )
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
+            async with ep.session.post(
+                ep.chat_url, json=body, proxy=proxy, proxy_auth=proxy_auth
+            ) as resp:
+                status = resp.status
+                retry_after = resp.headers.get("Retry-After")
+                raw = await resp.read()
+        except TimeoutError:  # aiohttp's total timeout (and its Server/ConnectionTimeoutError)
+            raise _Retryable(f"no complete response within {self.options.timeout:g} s") from None
+        except (aiohttp.ClientError, OSError) as exc:  # refused, reset, truncated body, bad HTTP
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
-        status = resp.status_code
         if status == 429:
-            after = parse_retry_after(resp.headers.get("retry-after"))
+            after = parse_retry_after(retry_after)
             if after is not None:
                 after = min(after, self.options.retry_after_max)
             raise _Retryable("HTTP 429 (rate limited)", retry_after=after, endpoint_fault=False)
         if status >= 500 or status == 408:
-            raise _Retryable(f"HTTP {status}: {resp.text[:200]}")
+            raise _Retryable(f"HTTP {status}: {raw[:200].decode('utf-8', 'replace')}")
         if status >= 400:
-            raise _Fatal(f"HTTP {status} from {ep.base_url}: {resp.text[:500]}")
+            raise _Fatal(
+                f"HTTP {status} from {ep.base_url}: {raw[:500].decode('utf-8', 'replace')}"
+            )
         try:
-            data = resp.json()
+            data = json.loads(raw)
             choice = data["choices"][0]
             text = choice["message"].get("content") or ""
             if not isinstance(text, str):
