@@ -166,8 +166,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
         from cluebench.tasks.protocol import expand_task_selection
 
-        for r in datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force):
-            print(r)
+        results = datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
+        print(datasets.format_fetch_report(results))
         return 0
     if args.action == "demo":
         import shutil
