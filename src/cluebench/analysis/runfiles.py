@@ -102,9 +102,10 @@ class Run:
     @property
     def label(self) -> str:
         """A short human name: the model's file or repo name without quantisation tails."""
-        return model_label(
-            str(self.model.get("spec") or self.model.get("model_id") or self.path.name)
-        )
+        spec = self.model.get("spec")
+        if spec in (None, "", "default") and self.model.get("path"):
+            spec = str(self.model["path"])  # the embedded default: name its model file
+        return model_label(str(spec or self.model.get("model_id") or self.path.name))
 
     def identity(self) -> dict:
         return {

@@ -227,7 +227,11 @@ def run(settings: RunSettings) -> RunOutcome:
             backend.close()
         results = {
             "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"]},
-            "model": {"spec": settings.model or "default", "model_id": config["model"]["model_id"]},
+            "model": {
+                "spec": settings.model or "default",
+                "model_id": config["model"]["model_id"],
+                **({"path": config["model"]["path"]} if config["model"].get("path") else {}),
+            },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
             "levels": level_averages(results_tasks, protocol["levels"]),
