@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from cluebench.models.base import Completion, Decoding
 
@@ -69,32 +69,23 @@ class ResponseStore:
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against process crashes
         self._db.executescript(_SCHEMA)
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
-        keys = list(dict.fromkeys(keys))
-        found: dict[str, Completion] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
+    def _rows_for(self, columns: str, table: str, keys: Iterable[str]) -> Iterator[tuple]:
+        """SELECT columns FROM table WHERE key IN keys, in chunks under SQLite's variable limit."""
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts"
-                f" FROM responses WHERE key IN ({marks})",
-                chunk,
-            )
-            for key, text, finish, pt, ct, lat, att in rows:
-                found[key] = Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1)
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        columns = "key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts"
+        return {
+            key: Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1)
+            for key, text, finish, pt, ct, lat, att in self._rows_for(columns, "responses", keys)
+        }
 
     def failures(self, keys: Iterable[str]) -> dict[str, str]:
-        keys = list(dict.fromkeys(keys))
-        out: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, error in self._db.execute(
-                f"SELECT key, error FROM failures WHERE key IN ({marks})", chunk
-            ):
-                out[key] = error or ""
-        return out
+        return {key: error or "" for key, error in self._rows_for("key, error", "failures", keys)}
 
     def put(self, model_id: str, completion: Completion) -> None:
         """Commit one completion now (autocommit): the resume point moves with every answer."""
