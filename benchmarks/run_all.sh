@@ -21,6 +21,7 @@ run benchmarks/bench_openai_throughput.py
 run benchmarks/bench_lmeval_compare.py
 run benchmarks/bench_scoring.py
 run benchmarks/bench_resume.py
+run benchmarks/bench_statistics.py
 if [[ "${1:-}" == "--all" ]]; then
     run benchmarks/bench_harness_overhead.py
     run benchmarks/bench_longhealth_prompts.py
