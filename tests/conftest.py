@@ -17,7 +17,9 @@ import pytest
 
 from cluebench.models.base import Backend, BackendOptions, Completion, Message, Request, register
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The workplace's shared folder sits beside the checkout (and beside CI's clone).
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_DATA = SHARED / "data"
 
 
 class CharTokenizer:

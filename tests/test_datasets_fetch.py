@@ -16,8 +16,9 @@ import pytest
 from cluebench.datasets import DATA_FILES, PUBLIC_SOURCES, PublicSource, demo_path, fetch_public
 from cluebench.datasets.fetch import read_checksums
 from cluebench.errors import DataError
+from conftest import SHARED_DATA
 
-REAL_MEQSUM = Path("/work/shared/data") / DATA_FILES["meqsum"]
+REAL_MEQSUM = SHARED_DATA / DATA_FILES["meqsum"]
 
 
 class Server:
@@ -149,7 +150,7 @@ def test_credentialed_sets_get_instructions(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not REAL_MEQSUM.exists(), reason="real MeQSum not present at /work/shared/data")
+@pytest.mark.skipif(not REAL_MEQSUM.exists(), reason="real MeQSum not present beside the checkout (../shared/data)")
 def test_real_meqsum_matches_the_pinned_checksum(tmp_path):
     root = tmp_path / "mirror"
     (root / "meqsum").mkdir(parents=True)

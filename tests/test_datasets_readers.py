@@ -12,8 +12,9 @@ import pytest
 
 from cluebench.datasets import DATA_FILES, read_dataset, resolve_dataset
 from cluebench.errors import DataError
+from conftest import SHARED_DATA
 
-REAL_DATA = Path("/work/shared/data")
+REAL_DATA = SHARED_DATA
 MEQSUM_SHA = "abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea"
 
 
@@ -142,7 +143,7 @@ def test_meqsum_not_a_workbook(tmp_path):
 
 
 @pytest.mark.skipif(not (REAL_DATA / DATA_FILES["meqsum"]).exists(),
-                    reason="real MeQSum not present at /work/shared/data (public file; `clue data fetch` gets it)")
+                    reason="real MeQSum not present beside the checkout (../shared/data) (public file; `clue data fetch` gets it)")
 def test_real_meqsum_through_data_dir_and_env(monkeypatch):
     ds = resolve_dataset("meqsum", REAL_DATA)
     assert (len(ds.rows), ds.synthetic, ds.sha256) == (1000, False, MEQSUM_SHA)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from cluebench.generate.qa_text import (
     primed,
     select_low_overlap,
 )
+from conftest import SHARED
 
 P = QaPrompts.load()
 
@@ -113,7 +113,7 @@ def test_messages_from_prompt_file() -> None:
     assert len(P.sha256) == 64
 
 
-PROTOCOL = Path("/work/shared/reference/clue-protocol.md")
+PROTOCOL = SHARED / "reference" / "clue-protocol.md"
 
 
 @pytest.mark.skipif(not PROTOCOL.is_file(), reason="the protocol description is not on this machine")
