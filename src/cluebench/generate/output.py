@@ -33,11 +33,3 @@ def write_manifest(out: Path, manifest: dict) -> Path:
     path = manifest_path(out)
     write_json_atomic(path, {"created_by": {"package": "cluebench", "version": cluebench.__version__}, **manifest})
     return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from cluebench.errors import DataError
-from cluebench.generate.output import file_sha256, write_jsonl, write_manifest
+from cluebench.generate.output import write_jsonl, write_manifest
+from cluebench.models.hashing import file_sha256
 from cluebench.run.atomic import write_text_atomic
 
 COLUMNS = ("row", "note_id", "Question", "Answer", "context", "accept", "comment")
