@@ -25,21 +25,22 @@ def read_json(path: Path) -> Any:
 def read_samples(path: Path) -> list[dict]:
     """One task's samples.jsonl; a malformed line is an error naming the line."""
     samples = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(
-                    path, f"not valid JSON ({e.msg})", line=lineno
-                ) from None
-            if not isinstance(obj, dict) or "id" not in obj:
-                raise DataError(
-                    path, "expected a JSON object with an 'id'", line=lineno, field="id"
-                )
-            samples.append(obj)
+    # Lines end at "\n" only (as in datasets._io.iter_jsonl): a raw U+2028 or "\r" inside a JSON
+    # string is part of the value.
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(
+                path, f"not valid JSON ({e.msg})", line=lineno
+            ) from None
+        if not isinstance(obj, dict) or "id" not in obj:
+            raise DataError(
+                path, "expected a JSON object with an 'id'", line=lineno, field="id"
+            )
+        samples.append(obj)
     return samples
 
 

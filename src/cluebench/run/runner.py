@@ -143,7 +143,7 @@ def _run_task(
     scorers: Scorers,
     out: Path,
 ) -> dict:
-    from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.aggregate import paper_task_score, summarize_task
 
     budget = BackendBudget(backend)
     samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
@@ -178,12 +178,15 @@ def _run_task(
         shot_ids=shot_ids,
         scorers=scorers.describe(metric_names) if ok else {},
     )
+    paper = protocol.get("paper_levels") or {}
+    if task.id in (paper.get("metrics") or {}):
+        summary["paper_score"] = paper_task_score(summary, list(paper["metrics"][task.id]), paper.get("substitutes"))
     return summary
 
 
 def run(settings: RunSettings) -> RunOutcome:
     """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
-    from cluebench.analysis.aggregate import level_averages
+    from cluebench.analysis.aggregate import level_averages, level_scores
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
@@ -234,7 +237,8 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol["levels"]),
+            "levels": level_scores(results_tasks, protocol["levels"], protocol.get("paper_levels")),
+            "headline_levels": level_averages(results_tasks, protocol["levels"]),
         }
         write_json_atomic(out / "results.json", results)
         report = None

@@ -13,7 +13,8 @@ from cluebench.tasks.fewshot import FewShotTask
 class MeDiSumCodeTask(FewShotTask):
     """Codes are compared dotless and upper-cased. Parsing uses the reference's regex widened to
     U codes (the reference's `[A-TV-Z]` misses U07.1); the gold list's codes are normalised the
-    same way. An empty gold list scores as icd10.code_prf defines it (no division by zero)."""
+    same way. Every ICD rule (counting, validity, the empty gold list) is `metrics.icd10`'s: this
+    task only binds the protocol's regex to it and sets the flags."""
 
     id = "medisumcode"
 
@@ -35,21 +36,15 @@ class MeDiSumCodeTask(FewShotTask):
         pattern = self.settings["code_regex_fixed"]
         scores = []
         for sample, output in zip(samples, outputs):
-            predicted = icd10.parse_codes(output, pattern)
-            gold = list(sample.gold)
-            metrics: dict[str, float] = {}
-            for level, name in (("exact", "exact"), ("approx", "approx")):
-                p, r, f = icd10.code_prf(predicted, gold, level=level)
-                metrics.update({f"icd_{name}_p": p, f"icd_{name}_r": r, f"icd_{name}_f1": f})
-            metrics["icd_chapter_f1"] = icd10.code_prf(predicted, gold, level="chapter")[2]
-            metrics["icd_valid_ratio"] = icd10.valid_ratio(predicted)
-            invalid = sum(1 for c in predicted if not icd10.is_valid(c))
+            predicted = icd10.parse_codes(output, pattern)  # every entry, as the reference counts
+            distinct = icd10.unique_codes(predicted)
             flags = self.base_flags(output)
             flags.update(
                 parse_failed=not predicted,
-                invalid_codes=invalid,
-                increasing_digits=icd10.increasing_digits(predicted),
+                invalid_codes=icd10.invalid_count(predicted),
+                increasing_digits=icd10.increasing_digits(distinct),
                 format_violation=codes_only_violation(output),
             )
+            metrics = icd10.code_scores(predicted, list(sample.gold))
             scores.append(Score(parsed=predicted, metrics=metrics, flags=flags))
         return scores
