@@ -114,3 +114,16 @@ def test_runs_are_matched_to_published_models_by_spec():
     assert find_published("openai:Llama-2-70b-chat-hf").name == "Llama-2-70b-chat"
     assert find_published("vllm:meta-llama/Llama-2-70b-hf").name == "Llama-2-70b"
     assert find_published("default") is None
+
+
+def test_clue_models_shows_published_levels_and_v5_deltas(capsys):
+    from cluebench.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("│ BioMistral/BioMistral-7B "))
+    # BioMistral-7B v3 40.57 / 23.83, its base Mistral-7B-Instruct-v0.1 40.31 / 23.12, v5 Table 3 +0.26 / +0.71
+    assert "40.57 / 23.83" in line and "40.31 / 23.12" in line and "+0.26 / +0.71" in line
+    line = next(ln for ln in out.splitlines() if ln.startswith("│ m42-health/Llama3-Med42-70B "))
+    assert "52.36 / 56.00" in line and "-7.57 / -15.14" in line
+    assert "dadaamin/CLUE-website" in out

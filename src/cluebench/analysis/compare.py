@@ -428,7 +428,7 @@ def format_comparison(result: dict) -> str:
         ci = lv["ci"]
         table.add_row(
             key.replace("level", "Level ") + ("" if lv.get("comparable") else " *"),
-            f"paper's score, {lv['n_tasks']} tasks",
+            f"paper's score, {lv['n_tasks']} task{'s' if lv['n_tasks'] != 1 else ''}",
             _fmt(lv["base"]),
             _fmt(lv["candidate"]),
             _fmt(lv["delta"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -168,8 +169,11 @@ def identify(model_spec_or_id: str) -> tuple[str, str] | None:
     return (best[1], best[2]) if best else None
 
 
-def format_models_table() -> str:
-    """The lineage as a terminal table (for `clue models`)."""
+def format_models_table(
+    extra: dict[str, Callable[[ModelPair], str]] | None = None, footer: list[str] | None = None
+) -> str:
+    """The lineage as a terminal table (for `clue models`); `extra` adds columns (name -> cell of
+    a pair, e.g. the published scores) and `footer` lines under it."""
     from rich.console import Console
     from rich.table import Table
 
@@ -178,17 +182,22 @@ def format_models_table() -> str:
     table.add_column("base model")
     table.add_column("relation")
     table.add_column("verified")
+    for name in extra or {}:
+        table.add_column(name, justify="right")
     table.add_column("source / note")
     for p in _load():
         text = p.source + (f" — {p.note}" if p.note else "")
+        cells = [cell(p) for cell in (extra or {}).values()]
         table.add_row(
-            p.candidate, p.base, p.relation, "yes" if p.verified else "no", text
+            p.candidate, p.base, p.relation, "yes" if p.verified else "no", *cells, text
         )
     buf = io.StringIO()
-    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
+    console = Console(file=buf, width=200, force_terminal=False, color_system=None)
     console.print(table)
     console.print(
         "verified = stated on the model card as far as checked; written offline, "
         "check the cards before citing."
     )
+    for line in footer or []:
+        console.print(line, markup=False)
     return buf.getvalue()

@@ -127,3 +127,43 @@ def find_published(model_spec_or_id: str) -> PublishedModel | None:
 
 def by_hf_id(hf_id: str) -> PublishedModel | None:
     return next((m for m in v3_models() if m.hf_id == hf_id), None)
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _levels(hf_id: str) -> str:
+    m = by_hf_id(hf_id)
+    return "–" if m is None else f"{_fmt(m.level1)} / {_fmt(m.level2)}"
+
+
+def models_table() -> str:
+    """`clue models`: the lineage pairs with the published v3 Level 1 / Level 2 of each side and
+    the v5 Table 3 deltas (biomedical − base) of the candidate."""
+    from cluebench.analysis.lineage import ModelPair, format_models_table
+
+    deltas = {r["hf_id"]: r for r in v5_deltas() if r["hf_id"]}
+
+    def v5(pair: ModelPair) -> str:
+        row = deltas.get(pair.candidate)
+        if row is None:
+            return "–"
+        sign = lambda x: "–" if x is None else f"{x:+.2f}"  # noqa: E731
+        return f"{sign(row['level1_delta'])} / {sign(row['level2_delta'])}"
+
+    src3, src5 = v3_source(), v5_source()
+    footer = [
+        "v3 L1 / L2: the paper's published Level 1 / Level 2 (" + src3["version"] + "; " + src3["address"] + ").",
+        "v5 Δ L1 / L2: the later version's Table 3, biomedical − base (" + src5["version"] + "; "
+        + src5["address"] + "; " + src5["caveat"] + ") — against the paper's base of that version.",
+        "–: not published.",
+    ]
+    return format_models_table(
+        {
+            "v3 L1 / L2 (biomedical)": lambda p: _levels(p.candidate),
+            "v3 L1 / L2 (base)": lambda p: _levels(p.base),
+            "v5 Δ L1 / L2": v5,
+        },
+        footer,
+    )
