@@ -119,6 +119,7 @@ def write_run(
     protocol: dict | None = None,
     shot_ids: dict[str, list[str]] | None = None,
     n_boot: int = 300,
+    scorers: dict | None = None,
 ) -> Path:
     """Write config.json, <task>/samples.jsonl and results.json as the runner does."""
     path.mkdir(parents=True, exist_ok=True)
@@ -136,6 +137,8 @@ def write_run(
             task, list(samples[0]["shot_ids"]) if samples else []
         )
         entry["data"] = {"path": f"/data/{task}", "sha256": "b" * 64, "synthetic": True}
+        if scorers is not None:
+            entry["scorers"] = scorers
         entry["paper_score"] = paper_task_score(entry, PAPER["metrics"][task], PAPER["substitutes"])
         entries[task] = entry
     results = {

@@ -373,6 +373,9 @@ def _levels(
             )
         if reasons is not None:
             why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
+            for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
+                lvl = (run.results.get("levels") or {}).get(key) or {}
+                why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
             if missing:
                 why.append(f"not in both runs: {', '.join(missing)}")
             out[key]["comparable"] = not why
