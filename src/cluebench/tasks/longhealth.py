@@ -12,7 +12,7 @@ Why the task differs from the reference `eval_LongHealth.py` where it does:
   chat template and the 50 generated tokens can push a prompt past the context. Here the whole
   rendered prompt (system + user, the model's own chat template) plus `max_new_tokens` must fit
   `min(budget, context_length)`; the final prompt is counted once and trimmed until it fits.
-* Speed. Every document is tokenized once per model (cached on the task instance); the prompt
+* Speed. Every document is tokenized once per model (cached by the task's packer); the prompt
   without documents and the in-context cost of a separator are measured once per (question,
   sub-task) and once per model, so a prompt usually costs one full count and no re-tokenization.
 * Reproducibility. Every random choice (distractor sample, shuffle) is drawn from a generator
@@ -20,6 +20,10 @@ Why the task differs from the reference `eval_LongHealth.py` where it does:
   adding or removing other questions changes none of them.
 * Truncation is recorded per sample: which documents were cut or left out, how many tokens were
   dropped, whether the answer passages survived, and where they ended up in the prompt.
+
+Scored as the reference scores: the gold letter is the last option containing `correct` (F in
+sub-task 3), the strict answer regex decides `accuracy`; a question whose `correct` text is in
+several options is flagged `ambiguous_gold`, never dropped.
 
 Prompts, separator, option F text, repeats, distractor count, budget and answer regex are read
 from the protocol file (`[tasks.longhealth]`), never from code.
@@ -36,7 +40,7 @@ from cluebench.metrics.format_checks import answer_sentence_violation
 from cluebench.metrics.loops import has_loop
 from cluebench.models.base import Message
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task
-from cluebench.tasks.longhealth_packing import Packer
+from cluebench.tasks.longhealth_packing import Packer, Render
 from cluebench.tasks.longhealth_questions import Document, Question, distractor_pool, load_questions
 
 SUBTASKS = (1, 2, 3)
@@ -164,7 +168,8 @@ class LongHealthTask(Task):
                     )
         return samples, []
 
-    def _render(self, question: Question, subtask: int):  # type: ignore[no-untyped-def]
+    def _render(self, question: Question, subtask: int) -> Render:
+        """The question's messages as a function of the joined documents (what packing fits)."""
         return lambda documents: self.messages(question, subtask, documents)
 
     def _sample(
