@@ -140,7 +140,7 @@ def test_new_biomedical_models_are_paired_with_their_card_bases():
 def test_a_model_listed_twice_has_the_same_reasoning_facts():
     seen: dict[str, tuple] = {}
     for p in load_lineage():
-        for info in (p.candidate_reasoning(), p.base_reasoning_info()):
+        for info in (p.candidate_reasoning_info(), p.base_reasoning_info()):
             facts = (info.kind, info.markers, info.switch)
             prev = seen.setdefault(info.model.lower(), facts)
             assert prev == facts, f"{info.model}: {prev} vs {facts}"
@@ -216,6 +216,9 @@ def test_parse_lineage_rejects_bad_entries_with_one_clear_line():
     marks = nosrc + 'reasoning_source = "q"\nreasoning_markers = ["<think>"]\n'
     with pytest.raises(ClueError, match=r"reasoning_markers must be \[opening, closing\]"):
         parse_lineage(marks, "x.toml")
+    typo = ok + 'reasonning_source = "q"\n'
+    with pytest.raises(ClueError, match=r"#1 has unknown field 'reasonning_source'"):
+        parse_lineage(typo, "x.toml")
     with pytest.raises(ClueError, match="x.toml: not valid TOML"):
         parse_lineage("[[pair]\n", "x.toml")
 

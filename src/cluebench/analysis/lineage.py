@@ -81,7 +81,7 @@ class ModelPair:
     base_reasoning_source: str = ""
     base_reasoning_verified: bool = False
 
-    def candidate_reasoning(self) -> ReasoningInfo:
+    def candidate_reasoning_info(self) -> ReasoningInfo:
         return ReasoningInfo(
             self.candidate,
             self.reasoning,
@@ -112,6 +112,17 @@ class ModelPair:
         }
 
 
+_PAIR_FIELDS = frozenset(
+    {
+        "candidate", "base", "relation", "verified", "source", "note", "aliases",
+        "base_aliases", "reasoning", "base_reasoning", "reasoning_source",
+        "reasoning_verified", "reasoning_markers", "thinking_switch",
+        "base_reasoning_source", "base_reasoning_verified", "base_reasoning_markers",
+        "base_thinking_switch",
+    }
+)
+
+
 @lru_cache(maxsize=1)
 def _load() -> tuple[ModelPair, ...]:
     path = resources.files("cluebench.analysis") / "lineage.toml"
@@ -125,9 +136,14 @@ def parse_lineage(text: str, origin: str = "lineage.toml") -> list[ModelPair]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ClueError(f"{origin}: not valid TOML ({e})") from None
-    path = origin
     pairs = []
     for i, row in enumerate(data.get("pair", []), 1):
+        unknown = sorted(set(row) - _PAIR_FIELDS)
+        if unknown:
+            raise ClueError(
+                f"{origin}: [[pair]] #{i} has unknown field {unknown[0]!r} "
+                f"(known: {', '.join(sorted(_PAIR_FIELDS))})"
+            )
         try:
             pair = ModelPair(
                 candidate=row["candidate"],
@@ -151,16 +167,16 @@ def parse_lineage(text: str, origin: str = "lineage.toml") -> list[ModelPair]:
             )
         except KeyError as e:
             raise ClueError(
-                f"{path}: [[pair]] #{i} lacks field {e.args[0]!r}"
+                f"{origin}: [[pair]] #{i} lacks field {e.args[0]!r}"
             ) from None
-        _check_pair(path, i, pair)
+        _check_pair(origin, i, pair)
         pairs.append(pair)
     return pairs
 
 
-def _check_pair(path: object, i: int, pair: ModelPair) -> None:
+def _check_pair(origin: str, i: int, pair: ModelPair) -> None:
     """One clear line for a malformed entry, naming the entry and the field."""
-    where = f"{path}: [[pair]] #{i} ({pair.candidate})"
+    where = f"{origin}: [[pair]] #{i} ({pair.candidate})"
     for name in ("reasoning", "base_reasoning"):
         value = getattr(pair, name)
         if value not in REASONING_KINDS:
@@ -262,7 +278,7 @@ def reasoning_info(model_spec_or_id: str) -> ReasoningInfo | None:
     best: tuple[int, ReasoningInfo] | None = None
     for pair in _load():
         for info, aliases in (
-            (pair.candidate_reasoning(), pair.aliases),
+            (pair.candidate_reasoning_info(), pair.aliases),
             (pair.base_reasoning_info(), pair.base_aliases),
         ):
             s = _score(model_spec_or_id, _names(info.model, aliases))
