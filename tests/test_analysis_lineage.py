@@ -225,8 +225,16 @@ def test_parse_lineage_rejects_bad_entries_with_one_clear_line():
 
 def test_models_table_shows_the_reasoning_flags():
     table = format_models_table()
-    assert "reasoning (model / base)" in table.replace("\n", " ") or "reasoning" in table
-    row = next(line for line in table.splitlines() if "II-Medical-32B" in line)
-    assert "yes / hybrid" in row
-    row = next(line for line in table.splitlines() if "epfl-llm/meditron-7b" in line)
+    lines = table.splitlines()
+    assert any("(model / base)" in line for line in lines)
+    # ids whole, one row each, with the reasoning of model and base
+    row = next(line for line in lines if "Intelligent-Internet/II-Medical-32B-Preview" in line)
+    assert "Qwen/Qwen3-32B" in row and "yes / hybrid" in row
+    row = next(line for line in lines if "google/medgemma-27b-text-it " in line)
+    assert "opt-in / no" in row and "google/gemma-3-27b-pt" in row
+    row = next(line for line in lines if "epfl-llm/meditron-7b " in line)
     assert "no / no" in row
+    # the evidence follows, numbered like the rows
+    n = len(load_lineage())
+    assert any(line.startswith(f"[{n}] ") for line in lines)
+    assert "'HuatuoGPT-o1 adopts a thinks-before-it-answers approach" in table.replace("\n", " ")

@@ -309,26 +309,31 @@ def _reasoning_cell(pair: ModelPair) -> str:
 
 
 def format_models_table() -> str:
-    """The lineage as a terminal table (for `clue models`)."""
+    """The lineage as a terminal table (for `clue models`), then each entry's evidence in full.
+
+    The ids are never cut (people copy them into `clue run --model`), so the long prose —
+    the card quotes and notes — is listed below the table by row number rather than squeezed
+    into a column.
+    """
     from rich.console import Console
     from rich.table import Table
 
+    pairs = _load()
     table = Table(title="Biomedical models and their general bases", show_lines=False)
-    table.add_column("biomedical model")
-    table.add_column("base model")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("biomedical model", no_wrap=True)
+    table.add_column("base model", no_wrap=True)
+    table.add_column("verified", no_wrap=True)
+    table.add_column("reasoning\n(model / base)", no_wrap=True)
     table.add_column("relation")
-    table.add_column("verified")
-    table.add_column("reasoning (model / base)")
-    table.add_column("source / note")
-    for p in _load():
-        text = p.source + (f" — {p.note}" if p.note else "")
+    for n, p in enumerate(pairs, 1):
         table.add_row(
+            str(n),
             p.candidate,
             p.base,
-            p.relation,
             "yes" if p.verified else "no",
             _reasoning_cell(p),
-            text,
+            p.relation,
         )
     buf = io.StringIO()
     console = Console(file=buf, width=160, force_terminal=False, color_system=None)
@@ -342,4 +347,11 @@ def format_models_table() -> str:
         "opt-in = thinks only when the prompt asks; run models that think with "
         "`clue run --reasoning on`."
     )
+    console.print("\nSources and notes:")
+    for n, p in enumerate(pairs, 1):
+        console.print(f"[{n}] {p.source}" + (f" — {p.note}" if p.note else ""), markup=False)
+        if p.reasoning_source:
+            console.print(f"    reasoning: {p.reasoning_source}", markup=False)
+        if p.base_reasoning_source:
+            console.print(f"    base reasoning: {p.base_reasoning_source}", markup=False)
     return buf.getvalue()
