@@ -4,15 +4,17 @@ Level 1 / Level 2 (CLUE v3 website table, shipped in analysis/published_data/)."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cluebench.analysis.aggregate import level_averages, level_scores, paper_task_score
 from cluebench.analysis.published import by_hf_id, find_published, v3_models, v3_source, v5_deltas
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import load_protocol
 
 PROTOCOL = load_protocol()
-LEVELS = PROTOCOL["levels"]
-PAPER = PROTOCOL["paper_levels"]
+LEVELS = {k: list(v) for k, v in PROTOCOL.levels.items()}
+PAPER = PROTOCOL.paper_levels.as_dict()
 PAPER_BERT = {"bertscore": {"paper_setting": True, "model": "allenai/scibert_scivocab_uncased", "num_layers": 8}}
 
 
@@ -121,9 +123,12 @@ def test_clue_models_shows_published_levels_and_v5_deltas(capsys):
 
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    line = next(ln for ln in out.splitlines() if ln.startswith("│ BioMistral/BioMistral-7B "))
+    def row(candidate: str) -> str:
+        return next(ln for ln in out.splitlines() if re.match(rf"│\s*\d+\s*│ {re.escape(candidate)} ", ln))
+
+    line = row("BioMistral/BioMistral-7B")
     # BioMistral-7B v3 40.57 / 23.83, its base Mistral-7B-Instruct-v0.1 40.31 / 23.12, v5 Table 3 +0.26 / +0.71
     assert "40.57 / 23.83" in line and "40.31 / 23.12" in line and "+0.26 / +0.71" in line
-    line = next(ln for ln in out.splitlines() if ln.startswith("│ m42-health/Llama3-Med42-70B "))
+    line = row("m42-health/Llama3-Med42-70B")
     assert "52.36 / 56.00" in line and "-7.57 / -15.14" in line
     assert "dadaamin/CLUE-website" in out

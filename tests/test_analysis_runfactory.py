@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cluebench.analysis.aggregate import level_averages, level_scores, paper_task_score, summarize_task
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import load_protocol
 from cluebench.analysis.runfiles import Run, model_label
 
 PROTOCOL = {"id": "clue-paper", "sha256": "a" * 64}
@@ -21,7 +21,7 @@ LEVELS = {
     "level1": ["mednli", "meqsum", "problem_summary"],
     "level2": ["longhealth", "medisumqa", "medisumcode"],
 }
-PAPER = load_protocol()["paper_levels"]  # the paper's level score: metrics per task
+PAPER = load_protocol().paper_levels.as_dict()  # the paper's level score: metrics per task
 TASKS = {  # level, headline, metrics (as in the protocol file)
     "mednli": (1, "accuracy", ["accuracy", "accuracy_strict", "parse_failed_rate"]),
     "meqsum": (1, "rougeL", ["rouge1", "rouge2", "rougeL", "bertscore_f1"]),

@@ -39,6 +39,7 @@ from cluebench.metrics.answers import longhealth_lenient, longhealth_strict
 from cluebench.metrics.format_checks import answer_sentence_violation
 from cluebench.metrics.loops import has_loop
 from cluebench.models.base import Message
+from cluebench.protocol import LongHealthSettings, Protocol, TaskSpec
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task
 from cluebench.tasks.longhealth_packing import Packer, Render
 from cluebench.tasks.longhealth_questions import Document, Question, distractor_pool, load_questions
@@ -60,8 +61,8 @@ class LongHealthTask(Task):
 
     def __init__(
         self,
-        spec: dict,
-        protocol: dict,
+        spec: TaskSpec,
+        protocol: Protocol,
         *,
         budget_subtask1: int | None = None,
         budget_subtask23: int | None = None,
@@ -71,27 +72,27 @@ class LongHealthTask(Task):
         for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"LongHealth {name} must be a positive number of tokens, got {value!r}")
-        self.settings: dict = spec["settings"]
+        self.settings: LongHealthSettings = spec.settings
         self.budget_subtask1 = budget_subtask1
         self.budget_subtask23 = budget_subtask23
-        self.seed = int(protocol["shot_seed"]) if seed is None else int(seed)
-        self.packer = Packer(str(self.settings["separator"]))
+        self.seed = protocol.shot_seed if seed is None else int(seed)
+        self.packer = Packer(self.settings.separator)
 
     # ---------------------------------------------------------------- protocol facts
 
     @property
     def max_tokens(self) -> int:
-        return int(self.spec["max_new_tokens"])
+        return self.spec.max_new_tokens
 
     @property
     def letters(self) -> str:
         """Option letters of sub-task 1 ("ABCDE")."""
-        return str(self.settings["option_labels"]).upper()
+        return self.settings.option_labels.upper()
 
     @property
     def none_letter(self) -> str:
-        """The letter of the added 'cannot be answered' option: the one after the last label."""
-        return chr(ord(self.letters[-1]) + 1)
+        """The letter of the added 'cannot be answered' option (the protocol's ``option_f_letter``)."""
+        return self.settings.option_f_letter
 
     def letters_for(self, subtask: int) -> str:
         return self.letters if subtask == 1 else self.letters + self.none_letter
@@ -99,7 +100,7 @@ class LongHealthTask(Task):
     def token_limit(self, subtask: int, budget: PromptBudget) -> int:
         """Most tokens the rendered prompt may have: min(budget, context) - max_new_tokens."""
         if subtask == 1:
-            total = self.budget_subtask1 or int(self.settings["subtask1_budget"])
+            total = self.budget_subtask1 or self.settings.subtask1_budget
         else:
             total = self.budget_subtask23 or budget.context_length
         return min(total, budget.context_length) - self.max_tokens
@@ -110,14 +111,14 @@ class LongHealthTask(Task):
         if subtask == 3:
             return self.none_letter
         if subtask == 2:
-            return question.gold_with(self.none_letter, str(self.settings["option_f"]))
+            return question.gold_with(self.none_letter, self.settings.option_f)
         return question.gold
 
     # ---------------------------------------------------------------- rows → questions
 
     def questions(self, rows: Sequence[dict]) -> list[Question]:
         """Every question of every patient, in file order, validated (the reader's rule)."""
-        return load_questions(rows, self.spec["data_file"], str(self.settings["option_labels"]))
+        return load_questions(rows, self.spec.data_file, self.settings.option_labels)
 
     @staticmethod
     def distractor_pool(rows: Sequence[dict]) -> list[Document]:
@@ -128,13 +129,14 @@ class LongHealthTask(Task):
     def messages(self, question: Question, subtask: int, documents: str) -> list[Message]:
         options = list(question.options)
         if subtask != 1:
-            options.append((self.none_letter, str(self.settings["option_f"])))
-        user = self.spec["user"].format(
+            options.append((self.none_letter, self.settings.option_f))
+        line = self.settings.option_line
+        user = self.spec.user.format(
             documents=documents,
             question_text=question.text,
-            options="\n".join(f"{letter}: {text}" for letter, text in options),
+            options="\n".join(line.format(letter=letter, text=text) for letter, text in options),
         )
-        return [{"role": "system", "content": self.spec["system"]}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.spec.system}, {"role": "user", "content": user}]
 
     def candidates(
         self, question: Question, pool: Sequence[Document], subtask: int, rng: random.Random
@@ -143,7 +145,7 @@ class LongHealthTask(Task):
         if subtask == 1:
             return [*question.answer_docs, *question.other_docs]
         others = [d for d in pool if d.patient != question.patient]
-        distractors = rng.sample(others, min(int(self.settings["distractors"]), len(others)))
+        distractors = rng.sample(others, min(self.settings.distractors, len(others)))
         return distractors if subtask == 3 else [*question.answer_docs, *distractors]
 
     def build_samples(
@@ -162,7 +164,7 @@ class LongHealthTask(Task):
                 room = self.packer.room(
                     budget, self._render(question, subtask), token_limit, subtask, question.id
                 )
-                for repeat in range(int(self.settings["repeats"])):
+                for repeat in range(self.settings.repeats):
                     samples.append(
                         self._sample(budget, question, pool, subtask, repeat, room, token_limit, sep_tokens)
                     )
@@ -215,7 +217,8 @@ class LongHealthTask(Task):
         no letter. `parsed` is the tolerant parse. Sub-task 3 also flags `hallucination` (a
         letter other than the 'cannot be answered' one); `ambiguous_gold` marks a question whose
         `correct` text is in several options (scored by the reference's rule all the same)."""
-        pattern = str(self.settings["answer_regex"])
+        pattern = self.settings.answer_regex
+        prefix = self.settings.answer_prefix
         scores = []
         for sample, output in zip(samples, outputs):
             text = output if isinstance(output, str) else ""
@@ -224,7 +227,7 @@ class LongHealthTask(Task):
             lenient = longhealth_lenient(text, self.letters_for(subtask))
             flags: dict[str, Any] = {
                 "parse_failed": lenient is None,
-                "format_violation": bool(answer_sentence_violation(text)),
+                "format_violation": bool(answer_sentence_violation(text, prefix)),
                 "loop": bool(has_loop(text)),
             }
             if subtask == 3:
