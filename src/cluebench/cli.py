@@ -38,6 +38,7 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     g.add_argument("--no-prefix-caching", action="store_true", help="vllm: disable prefix caching")
     g.add_argument("--trust-remote-code", action="store_true")
+    g.add_argument("--chat-template", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
 
 
 def _backend_options(args: argparse.Namespace):
@@ -56,7 +57,17 @@ def _backend_options(args: argparse.Namespace):
         raise ConfigError("openai: models need at least one --base-url (e.g. http://127.0.0.1:8000/v1)")
     if args.api_key_env and args.api_key_env not in os.environ:
         raise ConfigError(f"--api-key-env names ${args.api_key_env}, which is not set in the environment")
+    chat_template = None
+    if getattr(args, "chat_template", None):
+        path = Path(args.chat_template)
+        try:
+            chat_template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--chat-template {path}: cannot read it as UTF-8 text ({exc})") from None
+        if not chat_template.strip():
+            raise ConfigError(f"--chat-template {path}: the file is empty; expected a Jinja chat template")
     return BackendOptions(
+        chat_template=chat_template,
         base_urls=list(args.base_url),
         concurrency=args.concurrency,
         timeout=args.timeout,
@@ -95,7 +106,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.runner import RunSettings, run
     from cluebench.tasks.protocol import expand_task_selection
 
+    _suggest_reasoning(args)
     settings = RunSettings(
+        reasoning=args.reasoning,
+        reasoning_budget=args.reasoning_budget,
+        notice=lambda line: print(line, file=sys.stderr),
         model=args.model,
         tasks=expand_task_selection(args.tasks),
         limit=args.limit,
@@ -118,6 +133,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest_reasoning(args: argparse.Namespace) -> None:
+    """--reasoning off with a model the lineage data knows as a reasoning model: say so."""
+    if args.reasoning != "off" or not args.model:
+        return
+    from cluebench.analysis.reasoning_models import reasoning_model
+
+    known = reasoning_model(args.model)
+    if known:
+        print(
+            f"clue: note: {known} is a reasoning model; with --reasoning off (the paper's protocol)"
+            " its thinking is switched off where the template allows, or cut by the answer caps;"
+            " try --reasoning on",
+            file=sys.stderr,
+        )
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
@@ -134,7 +165,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs, format_comparison
 
-    result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
+    result = compare_runs(
+        Path(args.base), Path(args.candidate), seed=args.seed, allow_variant=args.allow_variant
+    )
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
     return 0
 
@@ -215,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
+    p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score predictions made elsewhere")
@@ -229,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("candidate")
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allow-variant", action="store_true", help="pair runs of different protocol variants (e.g. one model with --reasoning on and off)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="one self-contained HTML report from run directories")

@@ -37,6 +37,8 @@ ERROR_FLAGS = (
     "invalid_codes",
     "increasing_digits",
     "hallucination",
+    "reasoning_unfinished",  # reasoning on: the reasoning never ended (no answer was given)
+    "reasoning_in_output",  # reasoning off: a thinking model's output holds its reasoning
 )
 _ALWAYS = {"failed", "truncated", "length_capped"}
 

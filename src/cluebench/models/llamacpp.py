@@ -78,10 +78,15 @@ class LlamaCppBackend(Backend):
         self._bos_token = self._token_text(self._llm.token_bos())
         self._eos_token = self._token_text(self._llm.token_eos())
         self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "true").lower() != "false"
-        source = meta.get("tokenizer.chat_template")
+        source = options.chat_template or meta.get("tokenizer.chat_template")
         self._template_source = source or None
         template = (
-            JinjaTemplate(source, bos_token=self._bos_token, eos_token=self._eos_token)
+            JinjaTemplate(
+                source,
+                bos_token=self._bos_token,
+                eos_token=self._eos_token,
+                extra=lambda: self.options.chat_template_kwargs,
+            )
             if source
             else None
         )
@@ -142,6 +147,9 @@ class LlamaCppBackend(Backend):
 
     def render(self, messages: Sequence[Message]) -> str:
         return self._render(messages)
+
+    def chat_template(self) -> str | None:
+        return self._template_source
 
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         """Token ids fed to the model: the rendered text (special tokens parsed) plus a BOS when
