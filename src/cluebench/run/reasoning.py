@@ -86,6 +86,16 @@ class ReasoningPolicy:
         return total
 
 
+def validate(mode: str, budget: int | None) -> None:
+    """Refuse impossible settings before anything is loaded or written."""
+    if mode not in MODES:
+        raise ConfigError(f"--reasoning {mode}: expected one of {', '.join(MODES)}")
+    if budget is not None and budget < 1:
+        raise ConfigError(f"--reasoning-budget must be a positive number of tokens, got {budget}")
+    if budget is not None and mode == "off":
+        raise ConfigError("--reasoning-budget applies only with --reasoning on or auto")
+
+
 def resolve(
     mode: str,
     budget: int | None,
@@ -94,12 +104,7 @@ def resolve(
     notice: Callable[[str], None] | None = None,
 ) -> ReasoningPolicy:
     """Decide the run's reasoning settings for this backend and set the template switch on it."""
-    if mode not in MODES:
-        raise ConfigError(f"--reasoning {mode}: expected one of {', '.join(MODES)}")
-    if budget is not None and budget < 1:
-        raise ConfigError(f"--reasoning-budget must be a positive number of tokens, got {budget}")
-    if budget is not None and mode == "off":
-        raise ConfigError("--reasoning-budget applies only with --reasoning on or auto")
+    validate(mode, budget)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     source = backend.chat_template()
     found = detect_template(source)

@@ -21,7 +21,7 @@ from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
 from cluebench.run.progress import TaskProgress
-from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve
+from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.protocol import load_protocol
@@ -245,6 +245,7 @@ def run(settings: RunSettings) -> RunOutcome:
     from cluebench.models import load_backend
 
     protocol = load_protocol()
+    validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
     task_options = {
