@@ -17,7 +17,7 @@ from cluebench.cli import main
 from cluebench.errors import ClueError, ConfigError
 from cluebench.models.base import Backend, BackendOptions, Completion, Message, Request, register
 from cluebench.models.chat import JinjaTemplate
-from cluebench.models.reasoning import detect_template, opens_in_prompt, split_reasoning
+from cluebench.models.reasoning import detect_template, opens_in_prompt, split_reasoning, switch_value
 from cluebench.run.reasoning import DEFAULT_BUDGET, ReasoningPolicy
 from cluebench.run.runner import RunSettings, run
 
@@ -67,6 +67,8 @@ LABELS = ["ENTAILMENT", "NEUTRAL", "CONTRADICTION"]
         ("<|channel|>analysis<|message|>Check the prem", None, False, "", "Check the prem", True),
         ("analysisCheck the premise.assistantfinalNEUTRAL", "harmony", False, "NEUTRAL", "Check the premise.", False),
         ("analysisStill going", "harmony", False, "", "Still going", True),
+        ("<unused94>thought\nFever is 38 C or more.<unused95>ENTAILMENT", None, False, "ENTAILMENT", "Fever is 38 C or more.", False),
+        ("## Thinking\n\nFever.\n\n## Final Response\n\nENTAILMENT", None, False, "ENTAILMENT", "Fever.", False),
     ],
 )
 def test_split_reasoning(text, style, opened, answer, reasoning, unfinished) -> None:
@@ -86,6 +88,8 @@ def test_detect_template() -> None:
     r1 = detect_template(R1_LIKE)
     assert r1 is not None and r1.switch is None and r1.style == "think" and "<think>" in r1.evidence
     assert detect_template("{% if thinking %}x{% endif %}").switch == "thinking"
+    assert detect_template("{%- if thinking_mode == 'on' %}<think>{% endif %}").switch == "thinking_mode"
+    assert (switch_value("thinking_mode", True), switch_value("enable_thinking", False)) == ("on", False)
     h = detect_template(HARMONY_LIKE)
     assert h is not None and h.style == "harmony"
     assert detect_template(CHATML) is None and detect_template(None) is None
@@ -308,15 +312,22 @@ def test_bad_reasoning_settings_are_one_clear_line(tmp_path, capsys) -> None:
 
 
 def test_known_reasoning_model_with_reasoning_off_gets_a_suggestion(tmp_path, capsys) -> None:
-    from cluebench.analysis.reasoning_models import reasoning_model
-
-    assert reasoning_model("hf:Qwen/Qwen3-8B") and reasoning_model("vllm:deepseek-ai/DeepSeek-R1-Distill-Llama-8B")
-    assert reasoning_model("openai:gpt-oss-20b") and reasoning_model("hf:FreedomIntelligence/HuatuoGPT-o1-8B")
-    assert reasoning_model("hf:Qwen/Qwen3-4B-Instruct-2507") is None  # the non-thinking release
-    assert reasoning_model("hf:mistralai/Mistral-7B-Instruct-v0.1") is None
-    code = main(["run", "--model", "llamacpp:/nonexistent/Qwen3-0.6B-Q8_0.gguf", "--out", str(tmp_path / "q")])
+    code = main(["run", "--model", "llamacpp:/nonexistent/II-Medical-8B.Q8_0.gguf", "--out", str(tmp_path / "q")])
     err = capsys.readouterr().err
-    assert code == 2 and "is a reasoning model" in err and "--reasoning on" in err
+    assert code == 2 and "Intelligent-Internet/II-Medical-8B is a reasoning model" in err
+    assert "try --reasoning on" in err
+    main(["run", "--model", "llamacpp:/nonexistent/Mistral-7B-Instruct-v0.1.gguf", "--out", str(tmp_path / "m")])
+    assert "reasoning model" not in capsys.readouterr().err  # a model that answers directly
+    main(["run", "--model", "llamacpp:/nonexistent/II-Medical-8B.gguf", "--reasoning", "on", "--out", str(tmp_path / "o")])
+    assert "reasoning model" not in capsys.readouterr().err  # already on
+
+
+def test_auto_uses_the_lineage_when_the_template_shows_nothing(tmp_path, calls) -> None:
+    got = _run(tmp_path / "k", "block/chatml", reasoning="auto",
+               reasoning_known="lineage data: X thinks before answering (yes)")
+    assert got["config"]["reasoning"]["active"] is True
+    assert got["config"]["reasoning"]["evidence"].startswith("lineage data")
+    assert all(r["output"] in LABELS for r in got["rows"])
 
 
 # -- compare and report -------------------------------------------------------------------------

@@ -106,9 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.runner import RunSettings, run
     from cluebench.tasks.protocol import expand_task_selection
 
-    _suggest_reasoning(args)
     settings = RunSettings(
         reasoning=args.reasoning,
+        reasoning_known=_known_reasoning(args),
         reasoning_budget=args.reasoning_budget,
         notice=lambda line: print(line, file=sys.stderr),
         model=args.model,
@@ -133,20 +133,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggest_reasoning(args: argparse.Namespace) -> None:
-    """--reasoning off with a model the lineage data knows as a reasoning model: say so."""
-    if args.reasoning != "off" or not args.model:
-        return
-    from cluebench.analysis.reasoning_models import reasoning_model
+def _known_reasoning(args: argparse.Namespace) -> str | None:
+    """The lineage data's word that this model thinks before answering by default, or None;
+    with --reasoning off, say that --reasoning on would let it think."""
+    if not args.model:
+        return None
+    from cluebench.analysis.lineage import reasoning_info
 
-    known = reasoning_model(args.model)
-    if known:
+    info = reasoning_info(args.model)
+    if info is None or not info.thinks_by_default:
+        return None
+    evidence = f"lineage data: {info.model} thinks before answering ({info.kind})"
+    if args.reasoning == "off":
         print(
-            f"clue: note: {known} is a reasoning model; with --reasoning off (the paper's protocol)"
-            " its thinking is switched off where the template allows, or cut by the answer caps;"
-            " try --reasoning on",
+            f"clue: note: {info.model} is a reasoning model; with --reasoning off (the paper's"
+            " protocol) its thinking is switched off where the template allows, or cut by the"
+            " answer caps; try --reasoning on",
             file=sys.stderr,
         )
+    return evidence
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ Formats known (the first four are delimited blocks before the answer):
                                                o1-style medical fine-tunes
   seed     `<seed:think>…</seed:think>`       ByteDance Seed-OSS
   mistral  `[THINK]…[/THINK]`                 Magistral
+  gemma    `<unused94>thought…<unused95>`     MedGemma 27B (thinking opt-in by system prompt)
+  huatuo   `## Thinking…## Final Response`    HuatuoGPT-o1 (plain text, no template markers)
   harmony  `<|channel|>analysis<|message|>…<|end|><|start|>assistant<|channel|>final<|message|>…`
                                                gpt-oss (OpenAI's harmony format)
 A template that opens the block in the generation prompt (DeepSeek-R1's newer templates end with
@@ -24,17 +26,37 @@ BLOCKS: dict[str, tuple[str, str]] = {
     "think": ("<think>", "</think>"),
     "seed": ("<seed:think>", "</seed:think>"),
     "mistral": ("[THINK]", "[/THINK]"),
+    "gemma": ("<unused94>", "<unused95>"),
+    "huatuo": ("## Thinking", "## Final Response"),
 }
+# Styles whose markers are special tokens that a plain decode drops.
+SPECIAL_TOKEN_STYLES = frozenset({"harmony", "gemma"})
 HARMONY = "harmony"
 STYLES = (*BLOCKS, HARMONY)
 
 # Template variables that switch thinking on or off, in the order they are looked for.
-# Qwen3 / Qwen3-based fine-tunes: enable_thinking; Granite 3.2+, DeepSeek-V3.1: thinking.
+# Qwen3 / Qwen3-based fine-tunes: enable_thinking; Baichuan-M2/M3: thinking_mode;
+# Granite 3.2+, DeepSeek-V3.1: thinking.
 _SWITCHES = (
     ("enable_thinking", re.compile(r"\benable_thinking\b")),
+    ("thinking_mode", re.compile(r"\bthinking_mode\b")),
     ("thinking", re.compile(r"\bthinking\s+is\s+(?:not\s+)?(?:defined|true|false|sameas)\b"
                             r"|\bif\s+(?:not\s+)?thinking\b")),
 )
+# The values each switch takes for (thinking on, thinking off).
+_SWITCH_VALUES: dict[str, tuple[object, object]] = {
+    "enable_thinking": (True, False),
+    "thinking_mode": ("on", "off"),  # Baichuan-M2's card: thinking_mode='on' # on/off/auto
+    "thinking": (True, False),
+}
+
+
+def switch_value(switch: str, on: bool) -> object:
+    """The value that turns thinking on (or off) through this template variable."""
+    values = _SWITCH_VALUES.get(switch, (True, False))
+    return values[0] if on else values[1]
+
+
 _HARMONY_TOKENS = ("<|channel|>", "<|message|>", "<|start|>", "<|end|>", "<|return|>", "<|call|>")
 
 
@@ -126,6 +148,8 @@ def _split_block(body: str, style: str) -> Split:
     if end < 0:
         return Split(answer="", reasoning=body.strip(), unfinished=True, style=style)
     reasoning = body[:end]
+    if style == "gemma":  # "<unused94>thought\n…": the word names the channel, it is not reasoning
+        reasoning = re.sub(r"^\s*thought\b", "", reasoning)
     answer = body[end + len(close):]
     # further complete blocks (a model that thinks again) are reasoning too, never the answer
     while (i := answer.find(open_)) >= 0:

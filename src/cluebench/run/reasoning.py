@@ -19,10 +19,11 @@ from typing import Any, Callable
 from cluebench.errors import ConfigError
 from cluebench.models.base import Backend, Completion, Decoding, Request, Tokenizer
 from cluebench.models.reasoning import (
-    HARMONY,
+    SPECIAL_TOKEN_STYLES,
     detect_template,
     opens_in_prompt,
     split_reasoning,
+    switch_value,
 )
 
 MODES = ("off", "on", "auto")
@@ -102,8 +103,12 @@ def resolve(
     backend: Backend,
     *,
     notice: Callable[[str], None] | None = None,
+    known: str | None = None,
 ) -> ReasoningPolicy:
-    """Decide the run's reasoning settings for this backend and set the template switch on it."""
+    """Decide the run's reasoning settings for this backend and set the template switch on it.
+
+    known: evidence from elsewhere that the model thinks by default (the lineage data, passed in
+    by the CLI); auto uses it when the template and server show nothing."""
     validate(mode, budget)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     source = backend.chat_template()
@@ -113,6 +118,8 @@ def resolve(
     if mode == "auto":
         if found is not None:
             active = True
+        elif known:
+            active, evidence = True, known
         elif _renders_remotely(backend):
             evidence = probe(backend)
             active = evidence is not None
@@ -127,10 +134,10 @@ def resolve(
     switch = found.switch if found else None
     if switch is None and active and _renders_remotely(backend):
         switch = "enable_thinking"  # the common name; servers ignore variables a template lacks
-    kwargs = {switch: active} if switch else {}
+    kwargs = {switch: switch_value(switch, active)} if switch else {}
     style = found.style if found else None
     backend.options.chat_template_kwargs = dict(kwargs)
-    backend.options.keep_special_tokens = active and style == HARMONY
+    backend.options.keep_special_tokens = active and style in SPECIAL_TOKEN_STYLES
     policy = ReasoningPolicy(mode, active, budget, style, switch, evidence, kwargs)
     if notice is not None and mode == "auto":
         notice(

@@ -52,6 +52,7 @@ class RunSettings:
     reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
     reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
     notice: Callable[[str], None] | None = None  # one-line messages for the user (auto's decision)
+    reasoning_known: str | None = None  # lineage evidence that the model thinks (for auto)
 
 
 @dataclass
@@ -273,7 +274,11 @@ def run(settings: RunSettings) -> RunOutcome:
                 backend, tasks, datasets, settings.allow_remote_credentialed_data
             )
             policy = resolve(
-                settings.reasoning, settings.reasoning_budget, backend, notice=settings.notice
+                settings.reasoning,
+                settings.reasoning_budget,
+                backend,
+                notice=settings.notice,
+                known=settings.reasoning_known,
             )
             config = _config(settings, protocol, backend, datasets, remote_tasks, policy)
             write_json_atomic(out / "config.json", config)
