@@ -96,6 +96,11 @@ def test_llamacpp_overridden_template_gets_the_switch() -> None:
         assert c.finish_reason == "length"
         a = answer_of(policy, c, backend.render(MSGS), 2, backend.tokenizer)
         assert a.flags["reasoning_unfinished"] is True and a.text == "" and a.reasoning
+        # decoding with special tokens kept (for markers that are special tokens) gives the same
+        # text here, and the instance's plain decoding is back afterwards
+        backend.options.keep_special_tokens = True
+        assert _generate(backend, 10).text == c.text
+        assert "detokenize" not in backend._llm.__dict__
     finally:
         backend.close()
 

@@ -8,6 +8,7 @@ exactly what the model sees (no second BOS, no hidden template).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -162,8 +163,18 @@ class LlamaCppBackend(Backend):
         return len(self.prompt_ids(messages))
 
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
-        for req in requests:
-            on_completion(self._one(req))
+        keep = self.options.keep_special_tokens
+        if keep:
+            # create_completion decodes without special tokens, which would drop reasoning markers
+            # that are special tokens (gpt-oss's harmony channels); decode them for this call.
+            llm = self._llm
+            llm.detokenize = functools.partial(type(llm).detokenize, llm, special=True)
+        try:
+            for req in requests:
+                on_completion(self._one(req))
+        finally:
+            if keep and self._llm is not None:
+                self._llm.__dict__.pop("detokenize", None)
 
     def _one(self, req: Request) -> Completion:
         start = time.perf_counter()
