@@ -128,9 +128,9 @@ def test_reasoning_summary_bins_and_correlation() -> None:
 # -- a stub backend that thinks ----------------------------------------------------------------
 
 
-@register("thinker")
+@register("fakethink")
 class ThinkingBackend(Backend):
-    """`thinker:MODE[/TEMPLATE]` — answers MedNLI with a label after reasoning.
+    """`fakethink:MODE[/TEMPLATE]` — answers MedNLI with a label after reasoning.
 
     MODE block: `<think>…</think>LABEL` (unless the template's switch wrote an empty think block
     into the prompt: then LABEL alone); server: LABEL with the reasoning returned apart
@@ -139,7 +139,7 @@ class ThinkingBackend(Backend):
     chatml (no thinking switch). Tokens are characters.
     """
 
-    name = "thinker"
+    name = "fakethink"
     calls: list[Request] = []
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
@@ -198,7 +198,7 @@ def calls() -> list[Request]:
 def _run(out: Path, mode: str, reasoning: str = "on", **kw) -> dict:
     notices: list[str] = []
     settings = RunSettings(
-        model=f"thinker:{mode}", tasks=["mednli"], limit=6, out=out, progress=False,
+        model=f"fakethink:{mode}", tasks=["mednli"], limit=6, out=out, progress=False,
         write_report=kw.pop("write_report", False), reasoning=reasoning, notice=notices.append, **kw,
     )
     outcome = run(settings)
@@ -304,7 +304,7 @@ def test_reasoning_settings_are_in_the_cache_key(tmp_path, calls) -> None:
 def test_bad_reasoning_settings_are_one_clear_line(tmp_path, capsys) -> None:
     with pytest.raises(ConfigError, match="--reasoning-budget must be a positive"):
         _run(tmp_path / "x", "block", reasoning_budget=0)
-    assert main(["run", "--model", "thinker:block", "--reasoning-budget", "100", "--out", str(tmp_path / "y")]) == 2
+    assert main(["run", "--model", "fakethink:block", "--reasoning-budget", "100", "--out", str(tmp_path / "y")]) == 2
     assert "--reasoning-budget applies only with --reasoning on" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["run", "--reasoning", "maybe"])
