@@ -15,7 +15,7 @@ from cluebench.models import BackendOptions, Decoding, Request, load_backend
 from cluebench.models.chat import template_sha256
 from cluebench.run.reasoning import answer_of, resolve
 
-PLAIN = tomllib.loads(files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text())[
+PLAIN = tomllib.loads(files("cluebench.protocols").joinpath("clue_paper.toml").read_text())[
     "plain_template"
 ]
 # Qwen3's switch, and a generation prompt that opens the think block when thinking (as

@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.protocol import Protocol, load_protocol
 from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
@@ -24,7 +25,6 @@ from cluebench.run.progress import TaskProgress
 from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
-from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 
@@ -79,9 +79,9 @@ def default_out(spec: str | None) -> Path:
     return Path("runs") / model_slug(spec)
 
 
-def _decoding(settings: RunSettings, protocol: dict, max_tokens: int) -> Decoding:
-    temperature = protocol["default_temperature"] if settings.temperature is None else settings.temperature
-    seed = protocol["default_seed"] if settings.seed is None else settings.seed
+def _decoding(settings: RunSettings, protocol: Protocol, max_tokens: int) -> Decoding:
+    temperature = protocol.default_temperature if settings.temperature is None else settings.temperature
+    seed = protocol.default_seed if settings.seed is None else settings.seed
     return Decoding(max_tokens=max_tokens, temperature=float(temperature), top_p=settings.top_p, seed=int(seed))
 
 
@@ -154,7 +154,7 @@ def _run_task(
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
     scorers: Scorers,
     out: Path,
     policy: ReasoningPolicy,
@@ -211,7 +211,7 @@ def _run_task(
     rows.sort(key=lambda r: r["id"])
     write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec.metrics)
     summary = summarize_task(
         rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
     )
@@ -267,7 +267,7 @@ def run(settings: RunSettings) -> RunOutcome:
             "wait for it to finish or choose another --out"
         ) from None
     try:
-        settings.backend.plain_template = dict(protocol["plain_template"])  # type: ignore[attr-defined]
+        settings.backend.plain_template = protocol.plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(settings.model, settings.backend)
         try:
             remote_tasks = _check_data_protection(
@@ -295,8 +295,8 @@ def run(settings: RunSettings) -> RunOutcome:
         variant = policy.variant()
         results = {
             "protocol": {
-                "id": protocol["id"],
-                "sha256": protocol["_sha256"],
+                "id": protocol.id,
+                "sha256": protocol.sha256,
                 **({"variant": variant} if variant else {}),
             },
             "reasoning": policy.describe(),
@@ -307,7 +307,7 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol["levels"]),
+            "levels": level_averages(results_tasks, protocol.levels),
         }
         write_json_atomic(out / "results.json", results)
         report = None
@@ -323,7 +323,7 @@ def run(settings: RunSettings) -> RunOutcome:
 
 def _config(
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
     backend: Backend,
     datasets: dict,
     remote_tasks: list[str],
@@ -337,9 +337,9 @@ def _config(
     decoding.pop("max_tokens")
     return {
         "cluebench_run": 1,
-        "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"], "version": protocol["version"]},
+        "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
-        "decoding": decoding | {"max_tokens": {t: protocol["tasks"][t]["max_new_tokens"] for t in datasets}},
+        "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
         "reasoning": policy.describe(),
         "tasks": list(datasets),
         "limit": settings.limit,
