@@ -41,6 +41,13 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chat-template", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
 
 
+def _add_protocol_option(p: argparse.ArgumentParser) -> None:
+    from cluebench.protocol import DEFAULT_PROTOCOL
+
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help="protocol: a packaged name (default clue_paper) or a path to a protocol .toml file")
+
+
 def _backend_options(args: argparse.Namespace):
     from cluebench.models.base import BackendOptions
 
@@ -91,12 +98,14 @@ def _backend_options(args: argparse.Namespace):
 
 
 def _data_dir(value: str | None) -> Path | None:
-    raw = value or os.environ.get("CLUE_DATA_DIR")
-    if not raw:
+    """--data-dir, else $CLUE_DATA_DIR (read by `datasets.resolve_data_dir` only), else None."""
+    from cluebench.datasets.dataset import DATA_DIR_ENV, resolve_data_dir
+
+    path = resolve_data_dir(Path(value) if value else None)
+    if path is None:
         return None
-    path = Path(raw)
     if not path.is_dir():
-        source = "--data-dir" if value else "CLUE_DATA_DIR"
+        source = "--data-dir" if value else DATA_DIR_ENV
         raise ConfigError(f"{source} {path} is not a readable directory")
     return path
 
@@ -112,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         reasoning_budget=args.reasoning_budget,
         notice=lambda line: print(line, file=sys.stderr),
         model=args.model,
-        tasks=load_protocol().expand_task_selection(args.tasks),
+        tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
+        protocol=args.protocol,
         limit=args.limit,
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
@@ -157,7 +167,7 @@ def _known_reasoning(args: argparse.Namespace) -> str | None:
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
-    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir))
+    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir), protocol=args.protocol)
     if args.json:
         print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
     else:
@@ -201,7 +211,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(datasets.format_check_report(results))
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
-        dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
+        dest = datasets.resolve_data_dir(Path(args.data_dir) if args.data_dir else None) or Path("data")
         from cluebench.protocol import load_protocol
 
         results = datasets.fetch_public(dest, load_protocol().expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
@@ -255,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
     p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score predictions made elsewhere")
@@ -262,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", required=True, help='JSONL of {"prediction", "reference"} or {"id", "prediction"}')
     p.add_argument("--data-dir")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("compare", help="paired comparison of two runs (candidate - base)")

@@ -38,6 +38,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
 
@@ -260,7 +261,8 @@ def compare_runs(
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
+        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
         thinking = _reasoning_deltas(base, cand, task)
         if thinking:
             reasoning[task] = thinking
@@ -334,8 +336,10 @@ def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
     }
 
 
-def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
-    eb, ec = error_summary(base), error_summary(cand)
+def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -> dict[str, dict]:
+    """Rates of each error flag in both runs: the flags their results.json list for the task (in
+    that order), or those the samples carry when neither run has a results entry."""
+    eb, ec = error_summary(base, flags), error_summary(cand, flags)
     out = {}
     for flag in dict.fromkeys([*eb, *ec]):
         rb = eb.get(flag, {}).get("rate")
@@ -392,16 +396,6 @@ def _levels(
     return out
 
 
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def format_comparison(result: dict) -> str:
     """A readable terminal rendering of compare_runs' result."""
     from rich.console import Console
@@ -427,12 +421,12 @@ def format_comparison(result: dict) -> str:
             table.add_row(
                 task if j == 0 else "",
                 name,
-                _fmt(m["base"]),
-                _fmt(m["candidate"]),
-                _fmt(m["delta"]),
+                fmt_number(m["base"]),
+                fmt_number(m["candidate"]),
+                fmt_number(m["delta"]),
                 "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]),
-                _fmt_p(m["p_holm"]),
+                fmt_p(m["p"]),
+                fmt_p(m["p_holm"]),
                 str(m["n"]),
             )
         table.add_section()
@@ -441,11 +435,11 @@ def format_comparison(result: dict) -> str:
         table.add_row(
             key.replace("level", "Level "),
             f"mean of {lv['n_tasks']} headlines",
-            _fmt(lv["base"]),
-            _fmt(lv["candidate"]),
-            _fmt(lv["delta"]),
+            fmt_number(lv["base"]),
+            fmt_number(lv["candidate"]),
+            fmt_number(lv["delta"]),
             "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            _fmt_p(lv["p"]),
+            fmt_p(lv["p"]),
             "",
             "",
         )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from cluebench.analysis.aggregate import (
-    ERROR_FLAGS,
+    ALWAYS_FLAGS,
     headline_components,
     is_failed,
     level_averages,
@@ -325,7 +325,9 @@ def error_rows(
             errs = e.get("errors") or {}
             seen.update(errs)
             rows.append({"label": label, "task": t, "n": e.get("n"), "errors": errs})
-    flags = [f for f in ERROR_FLAGS if f in seen] + sorted(seen - set(ERROR_FLAGS))
+    # every task's own flags, in the order the tasks list them (results.json keeps that order)
+    order = list(ALWAYS_FLAGS) + [f for r in rows for f in r["errors"]]
+    flags = [f for f in dict.fromkeys(order) if f in seen]
     return rows, flags
 
 

@@ -16,8 +16,8 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
-from cluebench.protocol import Protocol, load_protocol
-from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
+from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
+from cluebench.util import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
@@ -49,6 +49,7 @@ class RunSettings:
     bootstrap_seed: int = 0
     write_report: bool = True
     progress: bool | None = None
+    protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
     reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
     reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
     notice: Callable[[str], None] | None = None  # one-line messages for the user (auto's decision)
@@ -93,12 +94,8 @@ def _check_data_protection(
     if not hosts:
         return []
     bound = [t.id for t in tasks if t.credentialed and not datasets[t.id].synthetic]
-    if bound and not allow:
-        raise DataProtectionError(
-            f"refusing to send credentialed data ({', '.join(bound)}) to remote host(s) "
-            f"{', '.join(hosts)}: PhysioNet's data-use agreement forbids sharing it with third "
-            "parties; pass --allow-remote-credentialed-data only if this endpoint is covered by your DUA"
-        )
+    if bound:
+        DataProtectionError.check(f"credentialed data ({', '.join(bound)})", hosts, allow)
     return bound
 
 
@@ -211,15 +208,16 @@ def _run_task(
     rows.sort(key=lambda r: r["id"])
     write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec.metrics)
+    metric_names = task.metric_names(scorers)
     summary = summarize_task(
-        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
+        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed,
+        error_flags=task.error_flags,
     )
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
         shot_ids=shot_ids,
-        scorers=scorers.describe(metric_names) if ok else {},
+        scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
     thinking = reasoning_summary(rows, task.headline, metric_names)
     if thinking is not None:
@@ -245,7 +243,7 @@ def run(settings: RunSettings) -> RunOutcome:
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
-    protocol = load_protocol()
+    protocol = load_protocol(settings.protocol)
     validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
@@ -253,8 +251,8 @@ def run(settings: RunSettings) -> RunOutcome:
         "budget_subtask1": settings.longhealth_budget,
         "budget_subtask23": settings.longhealth_budget_23,
     }
-    tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
-    datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
+    tasks = [get_task(t, protocol, **task_options) for t in settings.tasks]
+    datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
     out.mkdir(parents=True, exist_ok=True)
