@@ -42,7 +42,7 @@ def test_model_args_are_typed_from_the_field_and_win_over_flags() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--model-arg", "dtype=float16"], r"dtype: not an option of this backend \(it reads: n_ctx, n_threads, n_gpu_layers\)"),
+        (["--model-arg", "dtype=float16"], r"dtype: not an option of this backend \(it reads: n_ctx, n_threads, n_gpu_layers, keep_special_tokens\)"),
         (["--model-arg", "n_ctx=big"], r"n_ctx=big: expected a whole number"),
         (["--model-arg", "n_ctx"], r"expected KEY=VALUE"),
         (["--model", "openai:m", "--base-url", "http://127.0.0.1:1/v1", "--model-arg", "concurrency=0"], r"at least 1, got 0"),

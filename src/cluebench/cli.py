@@ -37,6 +37,7 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     g.add_argument("--no-prefix-caching", dest="enable_prefix_caching", action="store_false", help="vllm: disable prefix caching")
     g.add_argument("--trust-remote-code", action="store_true")
+    g.add_argument("--chat-template", dest="chat_template_file", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
     g.add_argument("--model-arg", dest="model_args", action="append", default=[], metavar="KEY=VALUE",
                    help="any option of the chosen backend (repeatable), e.g. n_ctx=4096, retry_after_max=60; "
                         "unknown keys are refused with the backend's list")
@@ -54,7 +55,17 @@ def _backend_options(args: argparse.Namespace):
     one place (`cluebench.models.options`)."""
     from cluebench.models.options import build_options, options_from_namespace
 
-    return build_options(args.model, options_from_namespace(args), args.model_args)
+    chat_template = None
+    if getattr(args, "chat_template_file", None):
+        path = Path(args.chat_template_file)
+        try:
+            chat_template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--chat-template {path}: cannot read it as UTF-8 text ({exc})") from None
+        if not chat_template.strip():
+            raise ConfigError(f"--chat-template {path}: the file is empty; expected a Jinja chat template")
+    flags = options_from_namespace(args) | {"chat_template": chat_template}
+    return build_options(args.model, flags, getattr(args, "model_args", []))
 
 
 def _data_dir(value: str | None) -> Path | None:
@@ -76,6 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.protocol import load_protocol
 
     settings = RunSettings(
+        reasoning=args.reasoning,
+        reasoning_known=_known_reasoning(args),
+        reasoning_budget=args.reasoning_budget,
+        notice=lambda line: print(line, file=sys.stderr),
         model=args.model,
         tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
         protocol=args.protocol,
@@ -99,6 +114,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_reasoning(args: argparse.Namespace) -> str | None:
+    """The lineage data's word that this model thinks before answering by default, or None;
+    with --reasoning off, say that --reasoning on would let it think."""
+    if not args.model:
+        return None
+    from cluebench.analysis.lineage import reasoning_info
+
+    info = reasoning_info(args.model)
+    if info is None or not info.thinks_by_default:
+        return None
+    evidence = f"lineage data: {info.model} thinks before answering ({info.kind})"
+    if args.reasoning == "off":
+        print(
+            f"clue: note: {info.model} is a reasoning model; with --reasoning off (the paper's"
+            " protocol) its thinking is switched off where the template allows, or cut by the"
+            " answer caps; try --reasoning on",
+            file=sys.stderr,
+        )
+    return evidence
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
@@ -115,7 +151,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs, format_comparison
 
-    result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
+    result = compare_runs(
+        Path(args.base), Path(args.candidate), seed=args.seed, allow_variant=args.allow_variant
+    )
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
     return 0
 
@@ -196,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
+    p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
     _add_protocol_option(p)
     p.set_defaults(func=cmd_run)
 
@@ -212,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("candidate")
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allow-variant", action="store_true", help="pair runs of different protocol variants (e.g. one model with --reasoning on and off)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="one self-contained HTML report from run directories")

@@ -20,8 +20,8 @@ from cluebench.models.base import BackendOptions
 
 _FIELDS = {f.name: f for f in dataclasses.fields(BackendOptions)}
 _HINTS = typing.get_type_hints(BackendOptions)
-# Set by the runner from the protocol, never by a user.
-_INTERNAL = {"plain_template"}
+# Set by the runner (from the protocol, the reasoning policy) or from a file, never as a value.
+_INTERNAL = {"plain_template", "chat_template", "chat_template_kwargs"}
 
 
 def backend_option_names(spec: str | None) -> tuple[str, ...]:

@@ -116,6 +116,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
             }
         )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     return {
         "title": title
         or (
@@ -133,6 +134,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         "tasks": task_sections,
         "error_rows": error_rows,
         "error_flags": error_flags,
+        "reasoning_rows": reasoning_rows,
         "redact": redact,
         "redacted_tasks": sorted(secret_tasks),
     }
