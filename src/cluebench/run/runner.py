@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
 from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
 from cluebench.util import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
@@ -122,27 +123,27 @@ def _sample_row(
     if failed_error is not None:
         flags["error"] = failed_error
     query = next((m["content"] for m in reversed(sample.messages) if m["role"] == "user"), "")
-    return {
-        "id": sample.id,
-        "task": task.id,
-        "cluster": sample.cluster,
-        "subtask": sample.subtask,
-        "prompt_hash": messages_hash(sample.messages),
-        "rendered_hash": text_hash(rendered),
-        "shot_ids": sample.shot_ids,
-        "input": query,
-        "reference": sample.reference,
-        "output": answer.text if answer is not None else None,
-        "reasoning": answer.reasoning if answer is not None else None,
-        "reasoning_tokens": answer.reasoning_tokens if answer is not None else None,
-        "parsed": score.parsed if score is not None else None,
-        "metrics": score.metrics if score is not None else {},
-        "flags": flags,
-        "finish_reason": completion.finish_reason if completion is not None else "error",
-        "prompt_tokens": completion.prompt_tokens if completion is not None else None,
-        "completion_tokens": completion.completion_tokens if completion is not None else None,
-        "extra": sample.extra,
-    }
+    return SampleRecord(
+        id=sample.id,
+        task=task.id,
+        cluster=sample.cluster,
+        subtask=sample.subtask,
+        prompt_hash=messages_hash(sample.messages),
+        rendered_hash=text_hash(rendered),
+        shot_ids=sample.shot_ids,
+        input=query,
+        reference=sample.reference,
+        output=answer.text if answer is not None else None,
+        reasoning=answer.reasoning if answer is not None else None,
+        reasoning_tokens=answer.reasoning_tokens if answer is not None else None,
+        parsed=score.parsed if score is not None else None,
+        metrics=score.metrics if score is not None else {},
+        flags=flags,
+        finish_reason=completion.finish_reason if completion is not None else "error",
+        prompt_tokens=completion.prompt_tokens if completion is not None else None,
+        completion_tokens=completion.completion_tokens if completion is not None else None,
+        extra=sample.extra,
+    ).to_dict()
 
 
 def _run_task(
@@ -222,7 +223,7 @@ def _run_task(
     thinking = reasoning_summary(rows, task.headline, metric_names)
     if thinking is not None:
         summary["reasoning"] = thinking
-    return summary
+    return TaskResult.from_dict(summary).to_dict()
 
 
 def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
@@ -307,7 +308,7 @@ def run(settings: RunSettings) -> RunOutcome:
             "tasks": results_tasks,
             "levels": level_averages(results_tasks, protocol.levels),
         }
-        write_json_atomic(out / "results.json", results)
+        write_json_atomic(out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
             from cluebench.report.html import write_report
@@ -334,7 +335,7 @@ def _config(
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {
-        "cluebench_run": 1,
+        "cluebench_run": FORMAT_VERSION,
         "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
         "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
