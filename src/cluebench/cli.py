@@ -6,6 +6,7 @@ User mistakes (ClueError) print one line and exit 2; Ctrl-C says how to resume.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -86,29 +87,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.runner import RunSettings, run
     from cluebench.protocol import load_protocol
 
-    settings = RunSettings(
-        reasoning=args.reasoning,
+    # Flags named after RunSettings' fields are copied by name; the rest are derived here.
+    derived = dict(
         reasoning_known=_known_reasoning(args),
-        reasoning_budget=args.reasoning_budget,
         notice=lambda line: print(line, file=sys.stderr),
-        model=args.model,
         tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
-        protocol=args.protocol,
-        limit=args.limit,
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
         backend=_backend_options(args),
-        temperature=args.temperature,
-        top_p=args.top_p,
-        seed=args.seed,
-        allow_remote_credentialed_data=args.allow_remote_credentialed_data,
-        longhealth_budget=args.longhealth_budget,
-        longhealth_budget_23=args.longhealth_budget_23,
-        bertscore_model=args.bertscore_model,
-        bertscore_layers=args.bertscore_layers,
-        entity_extractor=args.entity_extractor,
         write_report=not args.no_report,
     )
+    named = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunSettings)
+             if f.name not in derived and hasattr(args, f.name)}
+    settings = RunSettings(**named, **derived)
     outcome = run(settings)
     print_run_summary(outcome)
     return 0
