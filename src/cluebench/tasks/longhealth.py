@@ -43,10 +43,12 @@ from cluebench.protocol import LongHealthSettings, Protocol, TaskSpec
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task
 from cluebench.tasks.longhealth_packing import Packer, Render
 from cluebench.tasks.longhealth_questions import Document, Question, distractor_pool, load_questions
+from cluebench.tasks.registry import register_task
 
 SUBTASKS = (1, 2, 3)
 
 
+@register_task("longhealth")
 class LongHealthTask(Task):
     """Builds 15 prompts per question (5 repeats x 3 sub-tasks) and scores the answers.
 
@@ -57,7 +59,8 @@ class LongHealthTask(Task):
     Both budgets are capped at the model's context length.
     """
 
-    id = "longhealth"
+    error_flags = ("loop", "parse_failed", "format_violation", "hallucination")
+    option_names = ("budget_subtask1", "budget_subtask23")
 
     def __init__(
         self,
@@ -79,6 +82,9 @@ class LongHealthTask(Task):
         self.packer = Packer(self.settings.separator)
 
     # ---------------------------------------------------------------- protocol facts
+
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        return reference.strip().upper()[:1], int(row.get("subtask", 1))
 
     @property
     def max_tokens(self) -> int:

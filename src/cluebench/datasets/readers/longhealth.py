@@ -12,6 +12,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
+from cluebench.datasets.readers import PublicSource, reader
 from cluebench.datasets._io import decode_utf8, iter_json_top, require_object, require_str, type_name
 from cluebench.errors import DataError
 
@@ -120,6 +121,15 @@ def ambiguity_note(field: str, correct: str, letters: Sequence[str]) -> str:
             f"scored as {letters[-1]} (the reference's rule: the last containing option)")
 
 
+@reader(
+    "longhealth",
+    source=PublicSource(
+        task="longhealth",
+        url="https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json",
+        sha256=None,
+        licence="see github.com/kbressem/LongHealth; cite Adams et al., arXiv 2401.14490",
+    ),
+)
 def read_longhealth(path: Path, raw: bytes) -> list[dict]:
     """One row per patient (see :func:`check_patient`)."""
     text = decode_utf8(path, raw)
