@@ -58,7 +58,9 @@ for task, t in r["tasks"].items():
     for name, m in t["metrics"].items():
         print(f"    {name:9s} " + ", ".join(f"{k}={v}" for k, v in m.items()))
     for pair, a in t["agreement"].items():
-        print(f"    {pair:20s} identical {a['identical']}, parsed agree {a['parsed_agree']}, mean common prefix {a['mean_common_prefix_chars']:.0f} chars")
+        parsed = "" if a["parsed_agree"] is None else f", parsed answers agree {a['parsed_agree']}"
+        diff = max(a["metric_abs_diff"].values())
+        print(f"    {pair:20s} outputs identical {a['identical']}{parsed}, mean common prefix {a['mean_common_prefix_chars']:.0f} chars, largest metric difference {diff}")
 PYEOF
 fi
 echo "engine tests: wall time $(( $(date +%s) - started )) s"
