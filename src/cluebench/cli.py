@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -47,8 +48,16 @@ def _backend_options(args: argparse.Namespace):
         raise ConfigError(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.max_retries < 0:
         raise ConfigError(f"--max-retries must be 0 or more, got {args.max_retries}")
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be positive seconds, got {args.timeout}")
+    # NaN compares false with everything: "timeout <= 0" would let it through and disable the
+    # bound on every wait; inf overflows the event loop's clock. Both are refused here.
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise ConfigError(f"--timeout must be a finite number of seconds above 0, got {args.timeout}")
+    if not (math.isfinite(args.gpu_memory_utilization) and 0 < args.gpu_memory_utilization <= 1):
+        raise ConfigError(f"--gpu-memory-utilization must be in (0, 1], got {args.gpu_memory_utilization}")
+    for flag, value in (("--n-ctx", args.n_ctx), ("--max-model-len", args.max_model_len),
+                        ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
     model = args.model or ""
     if args.base_url and not model.startswith("openai:"):
         raise ConfigError("--base-url only applies to openai:MODEL specs; give --model openai:NAME")
@@ -90,10 +99,23 @@ def _data_dir(value: str | None) -> Path | None:
     return path
 
 
+def _check_sampling(args: argparse.Namespace) -> None:
+    if args.temperature is not None and not (math.isfinite(args.temperature) and args.temperature >= 0):
+        raise ConfigError(f"--temperature must be a finite number >= 0, got {args.temperature}")
+    if not (math.isfinite(args.top_p) and 0 < args.top_p <= 1):
+        raise ConfigError(f"--top-p must be in (0, 1], got {args.top_p}")
+    for flag, value in (("--longhealth-budget", args.longhealth_budget),
+                        ("--longhealth-budget-23", args.longhealth_budget_23)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.report_cli import print_run_summary
     from cluebench.run.runner import RunSettings, run
     from cluebench.tasks.protocol import expand_task_selection
+
+    _check_sampling(args)
 
     settings = RunSettings(
         model=args.model,
@@ -112,6 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         bertscore_layers=args.bertscore_layers,
         entity_extractor=args.entity_extractor,
         write_report=not args.no_report,
+        allow_model_change=args.allow_model_change,
     )
     outcome = run(settings)
     print_run_summary(outcome)
@@ -214,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bertscore-layers", type=int, help="encoder layer for BERTScore (paper: 8 for SciBERT)")
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
+    p.add_argument("--allow-model-change", action="store_true", help="resume a run directory although its model or servers changed (answers are reused only where the served model's fingerprint matches)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.set_defaults(func=cmd_run)
 
@@ -269,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClueError as exc:
         print(f"clue: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the environment, not the user: a full disk, a read-only folder
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"clue: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("clue: interrupted; run the same command again to resume (nothing answered is lost)", file=sys.stderr)
         return 130

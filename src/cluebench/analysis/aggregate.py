@@ -37,8 +37,14 @@ ERROR_FLAGS = (
     "invalid_codes",
     "increasing_digits",
     "hallucination",
+    "context_overflow",
+    "empty_answer",
+    "content_filtered",
 )
 _ALWAYS = {"failed", "truncated", "length_capped"}
+# Set on a sample only when raised (absent means False): shown only when some sample raised it.
+# context_overflow applies to every sample, the other two to samples that got an answer.
+_RAISED_ONLY = {"context_overflow": True, "empty_answer": False, "content_filtered": False}
 
 
 def is_failed(sample: dict) -> bool:
@@ -134,8 +140,12 @@ def error_summary(samples: list[dict]) -> dict[str, dict[str, float]]:
         count = n = 0
         for s in samples:
             flags = s.get("flags") or {}
-            if flag == "failed":
-                value: Any = is_failed(s)
+            if flag in _RAISED_ONLY:
+                if not _RAISED_ONLY[flag] and is_failed(s):
+                    continue
+                value: Any = flags.get(flag, False)
+            elif flag == "failed":
+                value = is_failed(s)
             elif flag == "length_capped" and flag not in flags:
                 value = s.get("finish_reason") == "length"
             elif flag in _ALWAYS:
@@ -146,6 +156,8 @@ def error_summary(samples: list[dict]) -> dict[str, dict[str, float]]:
                 value = flags[flag]
             n += 1
             count += bool(value)
+        if flag in _RAISED_ONLY and not count:
+            continue
         if n and (
             flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)
         ):

@@ -447,6 +447,7 @@ class LongHealthTask(Task):
             truncated=dropped_tokens > 0,
             tokens_dropped=dropped_tokens,
             answer_survived=not answer_dropped and spans_kept == spans_total,
+            fits=built.prompt_tokens + self.max_tokens <= budget.context_length,
         )
         extra = {
             "doc_ids": [c.doc.id for c in built.ordered],

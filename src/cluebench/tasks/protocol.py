@@ -40,7 +40,7 @@ def expand_task_selection(selection: str | None, protocol: dict | None = None) -
     """`all`, `level1`, `level2` or a comma list → task ids in protocol order (level 1 first)."""
     protocol = protocol or load_protocol()
     known = task_ids(protocol)
-    if selection is None or selection.strip() == "":
+    if selection is None:
         return known
     chosen: list[str] = []
     for part in (p.strip() for p in selection.split(",")):
@@ -58,4 +58,9 @@ def expand_task_selection(selection: str | None, protocol: dict | None = None) -
                 f"or all, {', '.join(protocol['levels'])}"
             )
         chosen.extend(n for n in names if n not in chosen)
+    if not chosen:
+        raise ConfigError(
+            f"--tasks {selection!r} names no task: expected task ids ({', '.join(known)}) "
+            f"or all, {', '.join(protocol['levels'])}, separated by commas"
+        )
     return [t for t in known if t in chosen]
