@@ -157,6 +157,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs, format_comparison
 
+    if Path(args.base).resolve() == Path(args.candidate).resolve():
+        raise ConfigError(
+            f"{args.base} and {args.candidate} are the same run directory: a run compared with "
+            "itself shows only zeros; give two different runs"
+        )
     result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
     return 0

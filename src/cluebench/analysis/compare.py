@@ -37,7 +37,7 @@ from cluebench.analysis.bootstrap import (
 from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
-from cluebench.errors import ClueError, ConfigError
+from cluebench.errors import ClueError
 
 N_PERM = 10_000
 
@@ -161,11 +161,6 @@ def compare_runs(
     base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000
 ) -> dict:
     """Paired comparison of two runs (candidate − base); see the module docstring."""
-    if Path(base_dir).resolve() == Path(candidate_dir).resolve():
-        raise ConfigError(
-            f"{base_dir} and {candidate_dir} are the same run directory: comparing a run with "
-            "itself shows only zeros; give two different runs"
-        )
     base, cand = Run.load(base_dir), Run.load(candidate_dir)
     _check_protocols(base, cand)
     notes: list[str] = []

@@ -18,6 +18,7 @@ on its own and the rule above is the only one that applies.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import os
 import random
@@ -26,10 +27,10 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from cluebench.errors import ConfigError
-from cluebench.models.urls import Redactor, is_loopback, public_url, url_secrets
+from cluebench.models.urls import Redactor, Secret, is_loopback, public_url, url_secrets
 
 ERROR_BODY_CHARS = 300  # how much of a server's error body a message keeps (after redaction)
 
@@ -54,9 +55,12 @@ class Proxy:
     its host (a host the data goes to, for the guard)."""
 
     url: str
-    auth: Any  # aiohttp.BasicAuth | None
+    auth: Secret | None  # the Proxy-Authorization header value, when the URL had credentials
     host: str
     shown: str  # public_url of the proxy, for messages and config.json
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Proxy-Authorization": self.auth.reveal()} if self.auth else None
 
 
 def _env_proxies() -> dict[str, str]:
@@ -87,10 +91,8 @@ def proxy_for(url: str) -> Proxy | None:
         )
     auth = None
     if parts.username:
-        import aiohttp
-        from urllib.parse import unquote
-
-        auth = aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        auth = Secret("Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii"))
     bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
     return Proxy(url=bare, auth=auth, host=parts.hostname, shown=public_url(raw))
 
@@ -103,8 +105,8 @@ def proxy_secrets(urls: list[str]) -> list[str]:
             p = proxy_for(u)
         except ConfigError:
             continue
-        if p is not None and p.auth is not None and p.auth.password:
-            out.append(p.auth.password)
+        if p is not None and p.auth is not None:
+            out.append(p.auth.reveal().split(" ", 1)[1])
     out += [s for v in _env_proxies().values() for s in url_secrets(v if "://" in v else "http://" + v)]
     return out
 
@@ -231,7 +233,7 @@ class Transport:
                 URL(url, encoded=True),
                 json=body,
                 proxy=proxy.url if proxy else None,
-                proxy_auth=proxy.auth if proxy else None,
+                proxy_headers=proxy.headers() if proxy else None,
                 allow_redirects=False,
             ) as resp:
                 status = resp.status

@@ -18,6 +18,7 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataError, DataProtectionError, RunFileError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.models.urls import public_url
 from cluebench.run.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
@@ -352,6 +353,7 @@ def _config(
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
+    options["base_urls"] = [public_url(u) for u in options["base_urls"]]  # no passwords, keys
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {

@@ -213,6 +213,7 @@ class StubServer:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
+        path = path.split("?", 1)[0]  # a base URL may carry a query (api-version=, key=)
         headers = {}
         for line in lines[1:]:
             if ":" in line:
