@@ -16,10 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from cluebench.errors import ConfigError
+from cluebench.errors import BackendError, ConfigError
 from cluebench.models import BackendOptions, Decoding, Request, load_backend
 from cluebench.models.endpoints import Endpoint, EndpointPool
-from cluebench.models.http_transport import parse_retry_after, proxy_for
+from cluebench.models.http_transport import (
+    Fatal,
+    Redirect,
+    Reply,
+    Retryable,
+    Transport,
+    parse_retry_after,
+    proxy_for,
+)
 from cluebench.models.openai_reply import MalformedReply, parse_chat_completion
 from cluebench.models.urls import Redactor, normalize_base_url, public_url
 from cluebench.testing.recording_proxy import RecordingProxy
@@ -131,7 +139,7 @@ def test_models_lookup_does_not_follow_redirects():
     with elsewhere as other_url:
         with StubServer(mode="redirect", redirect_to=other_url + "/models") as url:
             backend = load_backend("openai:m", _opts([url]))
-            with pytest.raises(Exception, match="redirect"):
+            with pytest.raises(BackendError, match="redirect"):
                 backend.context_length
     assert elsewhere.requests == []
 
@@ -160,7 +168,7 @@ def test_url_passwords_and_query_keys_are_never_written(tmp_path, monkeypatch):
         host = url.removeprefix("http://").removesuffix("/v1")
         base = f"http://alice:pw-Secret-77@{host}/v1?api-key=qk-Secret-88&mode=x"
         out = tmp_path / "run"
-        run(RunSettings(model="openai:stub-model", tasks=["meqsum"], limit=2, out=out,
+        run(RunSettings(model="openai:stub-model", tasks=["mednli"], limit=2, out=out,
                         progress=False, backend=_opts([base])))
     written = "".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
                       and p.suffix in (".json", ".jsonl", ".html"))
@@ -190,6 +198,23 @@ def test_bad_url_characters_are_one_line_at_the_cli(capsys):
                  "--tasks", "meqsum"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "not allowed in a URL" in err
+
+
+def test_transport_status_policy_alone():
+    t = Transport(timeout=5.0, headers={}, redact=Redactor([KEY]), connections=1, wait_cap=300)
+    url = "http://h/v1/chat/completions"
+    for cut in (190, 199, 200, 290, 299):
+        with pytest.raises(Retryable) as info:
+            t.check(Reply(503, ("x" * cut + KEY).encode(), None), url)
+        assert all(KEY[:k] not in str(info.value) for k in range(8, len(KEY) + 1))
+    with pytest.raises(Retryable) as info:
+        t.check(Reply(429, b"", "3600"), url)
+    assert info.value.retry_after == 5.0 and not info.value.endpoint_fault
+    with pytest.raises(Fatal) as info:
+        t.check(Reply(401, b"bad key " + KEY.encode(), None), url)
+    assert "HTTP 401" in str(info.value) and KEY not in str(info.value)
+    assert t.check(Reply(200, b"{}", None), url) == b"{}"
+    assert issubclass(Redirect, Fatal)
 
 
 # -- replies without an answer, fields that cannot be trusted -----------------------------------
@@ -243,15 +268,15 @@ def test_empty_and_filtered_answers_are_flagged_and_counted_in_a_run(tmp_path):
                        ("null_content", "empty_answer")):
         out = tmp_path / mode
         with StubServer(mode=mode) as url:
-            outcome = run(RunSettings(model="openai:stub-model", tasks=["meqsum"], limit=2,
+            outcome = run(RunSettings(model="openai:stub-model", tasks=["mednli"], limit=2,
                                       out=out, progress=False, write_report=False,
                                       backend=_opts([url])))
-        rows = [json.loads(l) for l in (out / "meqsum" / "samples.jsonl").read_text().splitlines()]
+        rows = [json.loads(l) for l in (out / "mednli" / "samples.jsonl").read_text().splitlines()]
         assert all(r["flags"][flag] is True and r["flags"]["empty_answer"] for r in rows)
         assert {r["finish_reason"] for r in rows} == {"length" if mode == "reasoning_only" else
                                                      ("content_filter" if mode == "content_filter"
                                                       else "stop")}
-        errors = outcome.results["tasks"]["meqsum"]["errors"]
+        errors = outcome.results["tasks"]["mednli"]["errors"]
         assert errors[flag]["count"] == 2 and errors[flag]["rate"] == 100.0
         if mode == "reasoning_only":
             assert all(r["reasoning"].startswith("Let me think.") and r["reasoning_tokens"] == 7
@@ -265,11 +290,11 @@ def test_bad_usage_and_surrogates_do_not_break_the_run(tmp_path):
     for mode in ("bad_usage", "surrogate"):
         out = tmp_path / mode
         with StubServer(mode=mode) as url:
-            outcome = run(RunSettings(model="openai:stub-model", tasks=["meqsum"], limit=3,
+            outcome = run(RunSettings(model="openai:stub-model", tasks=["mednli"], limit=3,
                                       out=out, progress=False, write_report=False,
                                       backend=_opts([url])))
         assert outcome.n_failed == 0
-        rows = [json.loads(l) for l in (out / "meqsum" / "samples.jsonl").read_text().splitlines()]
+        rows = [json.loads(l) for l in (out / "mednli" / "samples.jsonl").read_text().splitlines()]
         if mode == "bad_usage":
             assert all(r["prompt_tokens"] is None and r["completion_tokens"] is None for r in rows)
         else:

@@ -49,6 +49,10 @@ class Fatal(Exception):
     """The request itself is wrong (4xx other than 408/429) or must not be followed (3xx)."""
 
 
+class Redirect(Fatal):
+    """A 3xx: the server wants the request re-sent elsewhere, which is never done."""
+
+
 @dataclass(frozen=True)
 class Proxy:
     """A proxy an endpoint's requests go through: the URL without credentials, its auth, and
@@ -248,7 +252,7 @@ class Transport:
             raise Fatal(self.redact(f"{public_url(url)}: {exc}", ERROR_BODY_CHARS)) from None
         if 300 <= status < 400:
             target = public_url(location) if location else "no Location given"
-            raise Fatal(
+            raise Redirect(
                 f"HTTP {status} redirect to {self.redact(target)} from {public_url(url)} refused: "
                 "cluebench never follows redirects (the prompt would go to a host nobody "
                 "checked); give the final address as --base-url"

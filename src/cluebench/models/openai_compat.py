@@ -63,6 +63,7 @@ from cluebench.models.chat import merge_system, template_sha256
 from cluebench.models.endpoints import Endpoint, EndpointPool
 from cluebench.models.http_transport import (
     Fatal,
+    Redirect,
     Retryable,
     Transport,
     backoff_delay,
@@ -207,6 +208,7 @@ class OpenAIBackend(Backend):
     async def _ask_models(self) -> dict:
         found: list[tuple[str, str | None, dict | None, tuple[int, str] | None]] = []
         errors: list[str] = []
+        blocking = False  # an endpoint unreachable or redirecting (not merely without the route)
         transport = Transport(
             timeout=self.options.timeout, headers=self._headers(), redact=self._redact,
             connections=1, wait_cap=self.options.retry_after_max,
@@ -219,13 +221,16 @@ class OpenAIBackend(Backend):
                     entries = parse_models(transport.check(reply, target))
                 except (Retryable, Fatal) as exc:
                     errors.append(f"{shown}: {exc}")
+                    blocking = blocking or isinstance(exc, (Retryable, Redirect))
                     continue
                 fingerprint, entry = served_fingerprint(entries, self.model)
                 found.append((shown, fingerprint, entry, self._context_from(entries, shown)))
-        if not found and errors and all("HTTP 404" not in e for e in errors):
+        if not found and blocking:
             raise BackendError(
                 f"no --base-url endpoint answered GET /models: {'; '.join(errors)}"
             )
+        if errors:  # a server without the route (or refusing it) still serves completions
+            log.warning("GET /models failed: %s", "; ".join(errors))
         prints = {fp for _, fp, _, _ in found if fp is not None}
         if len(prints) > 1:
             listed = "; ".join(f"{shown} reports {json.dumps(e, default=str)[:200]}"

@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hang-s", type=float, default=3600.0)
     p.add_argument("--model", default="stub-model")
     p.add_argument("--max-model-len", type=int, default=4096)
+    p.add_argument("--mode", choices=MODES, help="make every chat request misbehave this way")
     a = p.parse_args(argv)
     server = StubServer(
         host=a.host,
@@ -404,6 +405,7 @@ def main(argv: list[str] | None = None) -> None:
         hang_s=a.hang_s,
         model=a.model,
         max_model_len=a.max_model_len,
+        mode=a.mode,
     )
     print(server.start(), flush=True)
     try:
