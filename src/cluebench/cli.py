@@ -113,13 +113,13 @@ def _check_sampling(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.report_cli import print_run_summary
     from cluebench.run.runner import RunSettings, run
-    from cluebench.tasks.protocol import expand_task_selection
+    from cluebench.protocol import load_protocol
 
     _check_sampling(args)
 
     settings = RunSettings(
         model=args.model,
-        tasks=expand_task_selection(args.tasks),
+        tasks=load_protocol().expand_task_selection(args.tasks),
         limit=args.limit,
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
@@ -192,9 +192,9 @@ def cmd_data(args: argparse.Namespace) -> int:
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
         dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
-        from cluebench.tasks.protocol import expand_task_selection
+        from cluebench.protocol import load_protocol
 
-        results = datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
+        results = datasets.fetch_public(dest, load_protocol().expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
         print(datasets.format_fetch_report(results))
         return 0
     if args.action == "demo":

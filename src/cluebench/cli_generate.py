@@ -65,10 +65,10 @@ def run_generate(args: argparse.Namespace, backend_options: Callable[[argparse.N
         from cluebench.errors import DataProtectionError
         from cluebench.generate.medisumqa import build_medisumqa
         from cluebench.models import load_backend
-        from cluebench.tasks.protocol import load_protocol
+        from cluebench.protocol import load_protocol
 
         options = backend_options(args)
-        options.plain_template = dict(load_protocol()["plain_template"])  # type: ignore[attr-defined]
+        options.plain_template = load_protocol().plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(args.model, options)  # type: ignore[arg-type]
         try:
             hosts = backend.remote_hosts()

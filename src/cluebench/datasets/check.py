@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cluebench.datasets._protocol import DATA_FILES, task_table
-from cluebench.datasets.dataset import read_dataset
+from cluebench.datasets.dataset import DATA_FILES, read_dataset
 from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
 from cluebench.errors import DataError
+from cluebench.protocol import load_protocol
 
 Status = Literal["found", "missing", "malformed"]
 
@@ -67,7 +67,7 @@ def format_check_report(results: list[CheckResult]) -> str:
             r.task,
             r.status,
             "-" if r.rows is None else f"{r.rows:,}",
-            f"{int(task_table(r.task).get('n_paper', 0)):,}",
+            f"{load_protocol().task(r.task).n_paper:,}",
             (r.sha256 or "-")[:12],
             str(r.expected_path),
         ))

@@ -9,12 +9,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluebench.datasets._protocol import DATA_FILES
 from cluebench.datasets.readers import READERS
 from cluebench.errors import DataError
+from cluebench.protocol import load_protocol
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DATA_DIR_ENV = "CLUE_DATA_DIR"
+#: Task id -> upstream path relative to a data directory (the protocol's `data_file`s), level order.
+DATA_FILES: dict[str, str] = load_protocol().data_files
+TASKS: tuple[str, ...] = tuple(DATA_FILES)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import Literal
 
 import httpx
 
-from cluebench.datasets._protocol import DATA_FILES
+from cluebench.datasets.dataset import DATA_FILES
 from cluebench.errors import DataError
 
 CHECKSUMS_NAME = "CHECKSUMS"

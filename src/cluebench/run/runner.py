@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 from cluebench.errors import ConfigError, DataError, DataProtectionError, RunFileError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
 from cluebench.models.urls import public_url
+from cluebench.protocol import Protocol, load_protocol
 from cluebench.run.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
@@ -26,7 +27,6 @@ from cluebench.run.environment import environment
 from cluebench.run.progress import TaskProgress
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
-from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 
@@ -93,9 +93,9 @@ def _write(writer: Any, path: Path, data: Any) -> None:
         ) from None
 
 
-def _decoding(settings: RunSettings, protocol: dict, max_tokens: int) -> Decoding:
-    temperature = protocol["default_temperature"] if settings.temperature is None else settings.temperature
-    seed = protocol["default_seed"] if settings.seed is None else settings.seed
+def _decoding(settings: RunSettings, protocol: Protocol, max_tokens: int) -> Decoding:
+    temperature = protocol.default_temperature if settings.temperature is None else settings.temperature
+    seed = protocol.default_seed if settings.seed is None else settings.seed
     return Decoding(max_tokens=max_tokens, temperature=float(temperature), top_p=settings.top_p, seed=int(seed))
 
 
@@ -202,7 +202,7 @@ def _run_task(
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
     scorers: Scorers,
     out: Path,
 ) -> dict:
@@ -241,7 +241,7 @@ def _run_task(
     rows.sort(key=lambda r: r["id"])
     _write(write_jsonl_atomic, out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec.metrics)
     summary = summarize_task(
         rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
     )
@@ -272,7 +272,7 @@ def run(settings: RunSettings) -> RunOutcome:
     tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
     for t in tasks:
-        shots = int(t.spec.get("shots", 0))
+        shots = t.spec.shots
         if len(datasets[t.id].rows) <= shots:
             raise DataError(
                 datasets[t.id].path,
@@ -280,7 +280,7 @@ def run(settings: RunSettings) -> RunOutcome:
                 f"examples, so nothing is left to evaluate; {t.id} needs at least {shots + 1} rows",
             )
     scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
-    scorers.check([str(m) for t in tasks for m in t.spec.get("metrics", [])])
+    scorers.check([m for t in tasks for m in t.spec.metrics])
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
     if out.exists() and not out.is_dir():
@@ -305,7 +305,7 @@ def run(settings: RunSettings) -> RunOutcome:
     try:
         for stale in remove_stale_temps(out):
             log.info("removed %s, left behind by an interrupted write", stale)
-        settings.backend.plain_template = dict(protocol["plain_template"])  # type: ignore[attr-defined]
+        settings.backend.plain_template = protocol.plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(settings.model, settings.backend)
         try:
             remote_tasks = _check_data_protection(
@@ -325,7 +325,7 @@ def run(settings: RunSettings) -> RunOutcome:
         finally:
             backend.close()
         results = {
-            "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"]},
+            "protocol": {"id": protocol.id, "sha256": protocol.sha256},
             "model": {
                 "spec": settings.model or "default",
                 "model_id": config["model"]["model_id"],
@@ -333,7 +333,7 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol["levels"]),
+            "levels": level_averages(results_tasks, protocol.levels),
         }
         _write(write_json_atomic, out / "results.json", results)
         report = None
@@ -349,7 +349,7 @@ def run(settings: RunSettings) -> RunOutcome:
 
 
 def _config(
-    settings: RunSettings, protocol: dict, backend: Backend, datasets: dict, remote_tasks: list[str]
+    settings: RunSettings, protocol: Protocol, backend: Backend, datasets: dict, remote_tasks: list[str]
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
@@ -358,9 +358,9 @@ def _config(
     decoding.pop("max_tokens")
     return {
         "cluebench_run": 1,
-        "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"], "version": protocol["version"]},
+        "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
-        "decoding": decoding | {"max_tokens": {t: protocol["tasks"][t]["max_new_tokens"] for t in datasets}},
+        "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
         "tasks": list(datasets),
         "limit": settings.limit,
         "data": {

@@ -7,8 +7,8 @@ from typing import Any, Sequence
 
 from cluebench.errors import DataError
 from cluebench.models.base import Message
+from cluebench.protocol import TaskSpec, load_protocol
 from cluebench.tasks.base import PromptBudget, Sample
-from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 
@@ -69,7 +69,7 @@ def read_predictions(path: Path) -> list[dict]:
     return rows
 
 
-def _pair_sample(task_id: str, row: dict, spec: dict, index: int) -> Sample:
+def _pair_sample(task_id: str, row: dict, spec: TaskSpec, index: int) -> Sample:
     from cluebench.metrics import icd10
 
     reference = str(row["reference"])
@@ -78,7 +78,7 @@ def _pair_sample(task_id: str, row: dict, spec: dict, index: int) -> Sample:
     if task_id == "mednli":
         gold = reference.strip().lower()
     elif task_id == "medisumcode":
-        gold = icd10.parse_codes(reference, spec["settings"]["code_regex_fixed"])
+        gold = icd10.parse_codes(reference, spec.settings.code_regex_fixed)
     elif task_id == "longhealth":
         gold = reference.strip().upper()[:1]
         subtask = int(row.get("subtask", 1))
@@ -120,7 +120,7 @@ def score_predictions(
          "flags": {**sc.flags, "failed": False}}
         for s, sc, out in zip(samples, scores, outputs)
     ]
-    names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec.metrics)
     summary = summarize_task(sample_rows, level=task.level, headline=task.headline, metric_names=names)
     return {
         "task": task_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from cluebench.models.base import Message
+from cluebench.protocol import Protocol, TaskSpec
 
 
 @dataclass
@@ -74,21 +75,21 @@ class Task(abc.ABC):
 
     id: str
 
-    def __init__(self, spec: dict, protocol: dict) -> None:
+    def __init__(self, spec: TaskSpec, protocol: Protocol) -> None:
         self.spec = spec  # this task's table from the protocol file
         self.protocol = protocol  # the whole protocol file, for shared settings
 
     @property
     def level(self) -> int:
-        return int(self.spec["level"])
+        return self.spec.level
 
     @property
     def credentialed(self) -> bool:
-        return bool(self.spec["credentialed"])
+        return self.spec.credentialed
 
     @property
     def headline(self) -> str:
-        return str(self.spec["headline"])
+        return self.spec.headline
 
     @abc.abstractmethod
     def build_samples(

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from cluebench.metrics import icd10
 from cluebench.metrics.format_checks import codes_only_violation
+from cluebench.protocol import MeDiSumCodeSettings
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
 
@@ -20,19 +21,19 @@ class MeDiSumCodeTask(FewShotTask):
     def prepare(self, row: dict) -> dict:
         row = dict(row)
         codes = [icd10.normalize(str(c["code"])) for c in row.get("icd_codes", [])]
-        row["codes"] = self.settings["code_joiner"].join(codes)
+        row["codes"] = self.settings.code_joiner.join(codes)
         row["_gold_codes"] = codes
         return row
 
     @property
-    def settings(self) -> dict:
-        return self.spec["settings"]
+    def settings(self) -> MeDiSumCodeSettings:
+        return self.spec.settings
 
     def gold(self, row: dict) -> Any:
         return row["_gold_codes"]
 
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
-        pattern = self.settings["code_regex_fixed"]
+        pattern = self.settings.code_regex_fixed
         scores = []
         for sample, output in zip(samples, outputs):
             predicted = icd10.parse_codes(output, pattern)
@@ -49,7 +50,7 @@ class MeDiSumCodeTask(FewShotTask):
                 parse_failed=not predicted,
                 invalid_codes=invalid,
                 increasing_digits=icd10.increasing_digits(predicted),
-                format_violation=codes_only_violation(output),
+                format_violation=codes_only_violation(output, pattern, self.settings.codes_prefix_regex),
             )
             scores.append(Score(parsed=predicted, metrics=metrics, flags=flags))
         return scores

@@ -9,8 +9,6 @@ from cluebench.metrics.format_checks import label_only_violation
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
 
-LABELS = ("entailment", "neutral", "contradiction")
-
 
 class MedNLITask(FewShotTask):
     """`accuracy` is the reference's rule (gold label occurs exactly once in the output, ignoring
@@ -20,13 +18,14 @@ class MedNLITask(FewShotTask):
     id = "mednli"
 
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
+        labels = self.spec.settings.labels
         scores = []
         for sample, output in zip(samples, outputs):
-            strict = mednli_strict_label(output)
+            strict = mednli_strict_label(output, labels)
             gold = str(sample.gold).lower()
             flags = self.base_flags(output)
             flags["parse_failed"] = strict is None
-            flags["format_violation"] = label_only_violation(output, LABELS)
+            flags["format_violation"] = label_only_violation(output, labels)
             metrics = {
                 "accuracy": 100.0 if mednli_reference_correct(output, gold) else 0.0,
                 "accuracy_strict": 100.0 if strict == gold else 0.0,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cluebench.errors import ConfigError
+from cluebench.protocol import Protocol, load_protocol
 from cluebench.tasks.base import Task
-from cluebench.tasks.protocol import load_protocol
 
 
 def _classes() -> dict[str, type[Task]]:
@@ -21,13 +21,13 @@ def _classes() -> dict[str, type[Task]]:
     }
 
 
-def get_task(task_id: str, protocol: dict | None = None, **options: Any) -> Task:
+def get_task(task_id: str, protocol: Protocol | None = None, **options: Any) -> Task:
     """Instantiate a task; `options` go to tasks that take them (LongHealth's budgets)."""
     protocol = protocol or load_protocol()
     classes = _classes()
-    if task_id not in classes or task_id not in protocol["tasks"]:
-        raise ConfigError(f"unknown task '{task_id}': expected one of {', '.join(protocol['tasks'])}")
+    if task_id not in classes or task_id not in protocol.tasks:
+        raise ConfigError(f"unknown task '{task_id}': expected one of {', '.join(protocol.tasks)}")
     cls = classes[task_id]
     if task_id == "longhealth":
-        return cls(protocol["tasks"][task_id], protocol, **options)  # type: ignore[call-arg]
-    return cls(protocol["tasks"][task_id], protocol)
+        return cls(protocol.task(task_id), protocol, **options)  # type: ignore[call-arg]
+    return cls(protocol.task(task_id), protocol)

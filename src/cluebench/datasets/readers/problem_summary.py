@@ -10,8 +10,8 @@ import io
 from pathlib import Path
 
 from cluebench.datasets._io import IdRegistry, decode_utf8
-from cluebench.datasets._protocol import task_settings
 from cluebench.errors import DataError
+from cluebench.protocol import load_protocol
 
 ID_COLUMN = "File ID"
 # normalised name -> settings key listing the accepted upstream names
@@ -23,10 +23,10 @@ _COLUMNS = {
 
 
 def _pick_columns(path: Path, header: list[str]) -> dict[str, str]:
-    settings = task_settings("problem_summary")
+    settings = load_protocol().task("problem_summary").settings
     chosen: dict[str, str] = {}
     for name, key in _COLUMNS.items():
-        options = [str(c) for c in settings.get(key, [name])]
+        options = list(getattr(settings, key))
         found = next((c for c in options if c in header), None)
         if found is None:
             raise DataError(
