@@ -38,6 +38,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
 
@@ -50,6 +51,34 @@ def _check_protocols(base: Run, cand: Run) -> None:
             f"{pb.get('id')} sha256 {str(pb.get('sha256'))[:12]}; candidate {cand.path}: "
             f"{pc.get('id')} sha256 {str(pc.get('sha256'))[:12]}); rerun both with the same protocol file"
         )
+
+
+def describe_variant(run: Run) -> str:
+    """The run's protocol variant in words ("the paper's protocol" when it has none)."""
+    v = run.protocol.get("variant")
+    if not v:
+        return "the paper's protocol (reasoning off)"
+    if v.get("reasoning") == "on":
+        return f"reasoning on, {v.get('budget')} thinking tokens on top of each answer cap"
+    return ", ".join(f"{k} {val}" for k, val in sorted(v.items()))
+
+
+def _check_variants(base: Run, cand: Run, allow: bool) -> str | None:
+    """Refuse to pair runs of different protocol variants (reasoning on vs off, or different
+    thinking budgets) unless asked; return the note that says they were paired anyway."""
+    vb, vc = base.protocol.get("variant") or None, cand.protocol.get("variant") or None
+    if vb == vc:
+        return None
+    difference = (
+        f"base {base.path}: {describe_variant(base)}; candidate {cand.path}: "
+        f"{describe_variant(cand)}"
+    )
+    if not allow:
+        raise ClueError(
+            f"cannot compare: the runs used different protocol variants ({difference}); "
+            "pass --allow-variant to compare them anyway (e.g. one model with thinking on and off)"
+        )
+    return f"protocol variants differ ({difference}): the deltas include the variant's effect"
 
 
 def _shot_ids(run: Run, task: str) -> list[str] | None:
@@ -158,12 +187,21 @@ def _mcnemar(vb: np.ndarray, vc: np.ndarray) -> tuple[float, dict]:
 
 
 def compare_runs(
-    base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000
+    base_dir: Path,
+    candidate_dir: Path,
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+    allow_variant: bool = False,
 ) -> dict:
-    """Paired comparison of two runs (candidate − base); see the module docstring."""
+    """Paired comparison of two runs (candidate − base); see the module docstring.
+    allow_variant: pair runs of different protocol variants (reasoning on vs off), with a note."""
     base, cand = Run.load(base_dir), Run.load(candidate_dir)
     _check_protocols(base, cand)
     notes: list[str] = []
+    variant_note = _check_variants(base, cand, allow_variant)
+    if variant_note:
+        notes.append(variant_note)
     tasks_b, tasks_c = base.tasks, cand.tasks
     for t in tasks_b:
         if t not in tasks_c:
@@ -182,6 +220,7 @@ def compare_runs(
 
     out_tasks: dict[str, dict] = {}
     errors: dict[str, dict] = {}
+    reasoning: dict[str, dict] = {}
     matched: dict[str, dict] = {}
     headline_diffs: dict[str, ClusteredMean] = {}
     headline_names: dict[str, str] = {}
@@ -222,7 +261,11 @@ def compare_runs(
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
+        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
+        thinking = _reasoning_deltas(base, cand, task)
+        if thinking:
+            reasoning[task] = thinking
         if any(s.get("subtask") is not None for s, _ in pairs):
             notes.append(
                 f"{task}: McNemar p-values treat each prompt as independent although a question's "
@@ -257,6 +300,7 @@ def compare_runs(
         "tasks": out_tasks,
         "levels": levels,
         "errors": errors,
+        "reasoning": reasoning,
         "matched": matched,
         "notes": notes,
     }
@@ -279,8 +323,23 @@ def _apply_holm(tasks: dict[str, dict]) -> None:
         tasks[t][m]["p_holm"] = p
 
 
-def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
-    eb, ec = error_summary(base), error_summary(cand)
+def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
+    """Each run's reasoning length and unfinished rate for the task (from results.json)."""
+    rb = (base.task_entry(task) or {}).get("reasoning")
+    rc = (cand.task_entry(task) or {}).get("reasoning")
+    if not rb and not rc:
+        return None
+    keys = ("mean_tokens", "median_tokens", "unfinished_rate")
+    return {
+        "base": {k: (rb or {}).get(k) for k in keys} if rb else None,
+        "candidate": {k: (rc or {}).get(k) for k in keys} if rc else None,
+    }
+
+
+def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -> dict[str, dict]:
+    """Rates of each error flag in both runs: the flags their results.json list for the task (in
+    that order), or those the samples carry when neither run has a results entry."""
+    eb, ec = error_summary(base, flags), error_summary(cand, flags)
     out = {}
     for flag in dict.fromkeys([*eb, *ec]):
         rb = eb.get(flag, {}).get("rate")
@@ -337,16 +396,6 @@ def _levels(
     return out
 
 
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def format_comparison(result: dict) -> str:
     """A readable terminal rendering of compare_runs' result."""
     from rich.console import Console
@@ -372,12 +421,12 @@ def format_comparison(result: dict) -> str:
             table.add_row(
                 task if j == 0 else "",
                 name,
-                _fmt(m["base"]),
-                _fmt(m["candidate"]),
-                _fmt(m["delta"]),
+                fmt_number(m["base"]),
+                fmt_number(m["candidate"]),
+                fmt_number(m["delta"]),
                 "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]),
-                _fmt_p(m["p_holm"]),
+                fmt_p(m["p"]),
+                fmt_p(m["p_holm"]),
                 str(m["n"]),
             )
         table.add_section()
@@ -386,11 +435,11 @@ def format_comparison(result: dict) -> str:
         table.add_row(
             key.replace("level", "Level "),
             f"mean of {lv['n_tasks']} headlines",
-            _fmt(lv["base"]),
-            _fmt(lv["candidate"]),
-            _fmt(lv["delta"]),
+            fmt_number(lv["base"]),
+            fmt_number(lv["candidate"]),
+            fmt_number(lv["delta"]),
             "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            _fmt_p(lv["p"]),
+            fmt_p(lv["p"]),
             "",
             "",
         )
@@ -403,6 +452,16 @@ def format_comparison(result: dict) -> str:
             f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
             f"{'verified' if p['verified'] else 'unverified'})"
         )
+    for task, r in (result.get("reasoning") or {}).items():
+        parts = []
+        for side in ("base", "candidate"):
+            v = r.get(side)
+            parts.append(
+                f"{side} no reasoning" if not v else
+                f"{side} {v['mean_tokens']:.0f} mean / {v['median_tokens']:.0f} median thinking "
+                f"tokens, {v['unfinished_rate']:.1f}% unfinished"
+            )
+        console.print(f"{task} reasoning: " + "; ".join(parts))
     for task, m in result["matched"].items():
         console.print(
             f"{task}: {m['n_matched']} matched samples "

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ClueError, DataError
+from cluebench.records import ResultsFile, SampleRecord
 
 _QUANT_TAIL = re.compile(
     r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE
@@ -86,6 +87,7 @@ def read_samples(path: Path) -> list[dict]:
             if obj.get(key) is not None and not isinstance(obj[key], dict):
                 raise DataError(path, "malformed run file: expected an object", line=lineno,
                                 field=key)
+        SampleRecord.from_dict(obj, path, lineno)  # every key is a known field
         samples.append(obj)
     return samples
 
@@ -111,6 +113,7 @@ class Run:
         if not isinstance(results, dict):
             raise DataError(results_path, "expected a JSON object")
         check_results(results_path, results)
+        ResultsFile.from_dict(results, results_path)  # every key is a known field
         config_path = path / "config.json"
         config = read_json(config_path) if config_path.exists() else {}
         run = cls(path, results, config if isinstance(config, dict) else {})
@@ -153,7 +156,10 @@ class Run:
         spec = self.model.get("spec")
         if spec in (None, "", "default") and self.model.get("path"):
             spec = str(self.model["path"])  # the embedded default: name its model file
-        return model_label(str(spec or self.model.get("model_id") or self.path.name))
+        label = model_label(str(spec or self.model.get("model_id") or self.path.name))
+        if (self.protocol.get("variant") or {}).get("reasoning") == "on":
+            label += " (reasoning on)"  # the same model with thinking off stays apart
+        return label
 
     def identity(self) -> dict:
         return {

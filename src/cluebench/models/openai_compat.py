@@ -117,6 +117,11 @@ def served_fingerprint(entries: list[dict], model: str) -> tuple[str | None, dic
 @register("openai")
 class OpenAIBackend(Backend):
     name = "openai"
+    option_names = (
+        "base_urls", "concurrency", "timeout", "max_retries", "api_key_env", "tokenizer", "max_model_len",
+        "trust_remote_code", "retry_backoff_base", "retry_backoff_max", "retry_after_max",
+        "drain_after_failures", "drain_cooldown",
+    )
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)
@@ -155,7 +160,10 @@ class OpenAIBackend(Backend):
                 options.tokenizer, trust_remote_code=options.trust_remote_code
             )
             self._render, self._system_role, self._template_source = hf_renderer(
-                self._hf_tok, options.plain_template
+                self._hf_tok,
+                options.plain_template,
+                override=options.chat_template,
+                extra=lambda: self.options.chat_template_kwargs,
             )
             self._tokenizer: Tokenizer = HFTokenizer(self._hf_tok)
         else:
@@ -262,6 +270,9 @@ class OpenAIBackend(Backend):
 
     def render(self, messages: Sequence[Message]) -> str:
         return self._render(messages)
+
+    def chat_template(self) -> str | None:
+        return self._template_source
 
     def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
         if self._hf_tok is not None:
@@ -380,6 +391,13 @@ class OpenAIBackend(Backend):
             "temperature": d.temperature,
             "top_p": d.top_p,
             "seed": d.seed,
+            # The template's thinking switch (vLLM, SGLang and llama.cpp server pass these to the
+            # chat template); sent only when the reasoning policy set any.
+            **(
+                {"chat_template_kwargs": dict(self.options.chat_template_kwargs)}
+                if self.options.chat_template_kwargs
+                else {}
+            ),
         }
 
     async def _complete(self, pool: EndpointPool, transport: Transport, req: Request) -> Completion:

@@ -65,10 +65,15 @@ def engine_args(vllm: Any, name: str, o: BackendOptions) -> Any:
     return vllm.EngineArgs(**kwargs)
 
 
-def sampling_params(vllm: Any, req: Request) -> Any:
+def sampling_params(vllm: Any, req: Request, *, keep_special_tokens: bool = False) -> Any:
     d = req.decoding
     return vllm.SamplingParams(
-        temperature=d.temperature, top_p=d.top_p, seed=d.seed, max_tokens=d.max_tokens
+        temperature=d.temperature,
+        top_p=d.top_p,
+        seed=d.seed,
+        max_tokens=d.max_tokens,
+        # Reasoning markers that are special tokens (harmony channels) must survive decoding.
+        **({"skip_special_tokens": False} if keep_special_tokens else {}),
     )
 
 
@@ -91,6 +96,11 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
 @register("vllm")
 class VLLMBackend(HFTemplateBackend, Backend):
     name = "vllm"
+    option_names = (
+        "max_model_len", "dtype", "tensor_parallel_size", "pipeline_parallel_size",
+        "distributed_executor_backend", "gpu_memory_utilization", "enable_prefix_caching", "trust_remote_code",
+        "keep_special_tokens",
+    )
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)
@@ -104,7 +114,10 @@ class VLLMBackend(HFTemplateBackend, Backend):
             raise BackendError(f"vLLM could not start '{self.source}': {exc}") from exc
         self._tok = self._engine.get_tokenizer()
         self._render, self._system_role, self._template = hf_renderer(
-            self._tok, options.plain_template
+            self._tok,
+            options.plain_template,
+            override=options.chat_template,
+            extra=lambda: self.options.chat_template_kwargs,
         )
         self._tokenizer = HFTokenizer(self._tok)
         self._digest: str | None = None
@@ -131,7 +144,9 @@ class VLLMBackend(HFTemplateBackend, Backend):
                 self._engine.add_request(
                     rid,
                     {"prompt_token_ids": self.prompt_ids(req.messages)},
-                    sampling_params(self._vllm, req),
+                    sampling_params(
+                        self._vllm, req, keep_special_tokens=self.options.keep_special_tokens
+                    ),
                 )
             except (ValueError, TypeError) as exc:  # e.g. prompt longer than max_model_len
                 on_completion(Completion.failed(req.key, f"{type(exc).__name__}: {exc}"))

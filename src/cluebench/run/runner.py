@@ -12,19 +12,21 @@ import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataError, DataProtectionError, RunFileError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
 from cluebench.models.urls import public_url
-from cluebench.protocol import Protocol, load_protocol
-from cluebench.run.atomic import remove_stale_temps, write_json_atomic, write_jsonl_atomic
+from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
+from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
+from cluebench.util import remove_stale_temps, write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
 from cluebench.run.progress import TaskProgress
+from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.registry import get_task
@@ -54,6 +56,11 @@ class RunSettings:
     write_report: bool = True
     progress: bool | None = None
     allow_model_change: bool = False
+    protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
+    reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
+    reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
+    notice: Callable[[str], None] | None = None  # one-line messages for the user (auto's decision)
+    reasoning_known: str | None = None  # lineage evidence that the model thinks (for auto)
 
 
 @dataclass
@@ -107,12 +114,8 @@ def _check_data_protection(
     if not hosts:
         return []
     bound = [t.id for t in tasks if t.credentialed and not datasets[t.id].synthetic]
-    if bound and not allow:
-        raise DataProtectionError(
-            f"refusing to send credentialed data ({', '.join(bound)}) to remote host(s) "
-            f"{', '.join(hosts)}: PhysioNet's data-use agreement forbids sharing it with third "
-            "parties; pass --allow-remote-credentialed-data only if this endpoint is covered by your DUA"
-        )
+    if bound:
+        DataProtectionError.check(f"credentialed data ({', '.join(bound)})", hosts, allow)
     return bound
 
 
@@ -150,7 +153,13 @@ def check_run_identity(out: Path, identity: dict, allow: bool) -> None:
 
 
 def _sample_row(
-    task: Task, sample: Sample, rendered: str, completion: Any, score: Any, failed_error: str | None
+    task: Task,
+    sample: Sample,
+    rendered: str,
+    completion: Any,
+    answer: Answer | None,
+    score: Any,
+    failed_error: str | None,
 ) -> dict:
     flags: dict[str, Any] = {
         "failed": completion is None,
@@ -159,10 +168,13 @@ def _sample_row(
         "answer_survived": sample.truncation.answer_survived,
         "length_capped": bool(completion is not None and completion.finish_reason == "length"),
     }
+    if answer is not None:
+        flags.update(answer.flags)
     # Raised only when they happen, so runs without them keep their files as they were.
     if not sample.truncation.fits:
         flags["context_overflow"] = True
-    if completion is not None and not completion.text.strip():
+    text = answer.text if answer is not None else (completion.text if completion is not None else None)
+    if completion is not None and not (text or "").strip():
         flags["empty_answer"] = True  # null/empty content, filtered or reasoning-only replies
     if completion is not None and completion.finish_reason == "content_filter":
         flags["content_filtered"] = True
@@ -171,29 +183,27 @@ def _sample_row(
     if failed_error is not None:
         flags["error"] = failed_error
     query = next((m["content"] for m in reversed(sample.messages) if m["role"] == "user"), "")
-    row = {
-        "id": sample.id,
-        "task": task.id,
-        "cluster": sample.cluster,
-        "subtask": sample.subtask,
-        "prompt_hash": messages_hash(sample.messages),
-        "rendered_hash": text_hash(rendered),
-        "shot_ids": sample.shot_ids,
-        "input": query,
-        "reference": sample.reference,
-        "output": completion.text if completion is not None else None,
-        "parsed": score.parsed if score is not None else None,
-        "metrics": score.metrics if score is not None else {},
-        "flags": flags,
-        "finish_reason": completion.finish_reason if completion is not None else "error",
-        "prompt_tokens": completion.prompt_tokens if completion is not None else None,
-        "completion_tokens": completion.completion_tokens if completion is not None else None,
-        "extra": sample.extra,
-    }
-    if completion is not None and completion.reasoning is not None:
-        row["reasoning"] = completion.reasoning
-        row["reasoning_tokens"] = completion.reasoning_tokens
-    return row
+    return SampleRecord(
+        id=sample.id,
+        task=task.id,
+        cluster=sample.cluster,
+        subtask=sample.subtask,
+        prompt_hash=messages_hash(sample.messages),
+        rendered_hash=text_hash(rendered),
+        shot_ids=sample.shot_ids,
+        input=query,
+        reference=sample.reference,
+        output=answer.text if answer is not None else None,
+        reasoning=answer.reasoning if answer is not None else None,
+        reasoning_tokens=answer.reasoning_tokens if answer is not None else None,
+        parsed=score.parsed if score is not None else None,
+        metrics=score.metrics if score is not None else {},
+        flags=flags,
+        finish_reason=completion.finish_reason if completion is not None else "error",
+        prompt_tokens=completion.prompt_tokens if completion is not None else None,
+        completion_tokens=completion.completion_tokens if completion is not None else None,
+        extra=sample.extra,
+    ).to_dict()
 
 
 def _run_task(
@@ -205,8 +215,10 @@ def _run_task(
     protocol: Protocol,
     scorers: Scorers,
     out: Path,
+    policy: ReasoningPolicy,
 ) -> dict:
     from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.reasoning import reasoning_summary
 
     budget = BackendBudget(backend)
     samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
@@ -220,8 +232,22 @@ def _run_task(
             sum(s.truncation.tokens_dropped for s in cut),
             f", {len(over)} still longer than the context (flag context_overflow)" if over else "",
         )
-    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
-    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
+    context = backend.context_length if policy.active else None
+    decodings = [
+        _decoding(
+            settings,
+            protocol,
+            policy.max_tokens(
+                s.max_tokens,
+                backend.count_prompt_tokens(s.messages) if policy.active else None,
+                context,
+            ),
+        )
+        for s in samples
+    ]
+    requests, rendered = keyed_requests(
+        backend, [s.messages for s in samples], decodings, policy.key_part()
+    )
 
     cached = store.get_many(r.key for r in requests)
     total = len({r.key for r in requests})
@@ -230,28 +256,56 @@ def _run_task(
     errors = store.failures(r.key for r in requests if r.key not in done)
 
     ok = [i for i, r in enumerate(requests) if r.key in done]
-    scores = task.score([samples[i] for i in ok], [done[requests[i].key].text for i in ok], scorers)
+    answers = {
+        i: answer_of(
+            policy, done[requests[i].key], rendered[i], samples[i].max_tokens, backend.tokenizer
+        )
+        for i in ok
+    }
+    if not policy.active:
+        _mark_reasoning_in_output(answers)
+    scores = task.score([samples[i] for i in ok], [answers[i].text for i in ok], scorers)
     score_by_index = dict(zip(ok, scores))
 
     rows = []
     for i, (sample, request) in enumerate(zip(samples, requests)):
         completion = done.get(request.key)
         error = None if completion is not None else errors.get(request.key, "no answer")
-        rows.append(_sample_row(task, sample, rendered[i], completion, score_by_index.get(i), error))
+        rows.append(
+            _sample_row(
+                task, sample, rendered[i], completion, answers.get(i), score_by_index.get(i), error
+            )
+        )
     rows.sort(key=lambda r: r["id"])
     _write(write_jsonl_atomic, out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec.metrics)
+    metric_names = task.metric_names(scorers)
     summary = summarize_task(
-        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
+        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed,
+        error_flags=task.error_flags,
     )
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
         shot_ids=shot_ids,
-        scorers=scorers.describe(metric_names) if ok else {},
+        scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
-    return summary
+    thinking = reasoning_summary(rows, task.headline, metric_names)
+    if thinking is not None:
+        summary["reasoning"] = thinking
+    return TaskResult.from_dict(summary).to_dict()
+
+
+def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
+    """With reasoning off (the paper's protocol) a thinking model's raw output is scored as it
+    is; flag the outputs that hold a reasoning block (`reasoning_in_output`), on every answer of
+    the task when any has one, so the error analysis shows why such a model scores low."""
+    from cluebench.models.reasoning import split_reasoning
+
+    marked = {i: split_reasoning(a.text).reasoning is not None for i, a in answers.items()}
+    if any(marked.values()):
+        for i, a in answers.items():
+            a.flags["reasoning_in_output"] = marked[i]
 
 
 def run(settings: RunSettings) -> RunOutcome:
@@ -260,7 +314,8 @@ def run(settings: RunSettings) -> RunOutcome:
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
-    protocol = load_protocol()
+    protocol = load_protocol(settings.protocol)
+    validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
     task_options = {
@@ -269,8 +324,8 @@ def run(settings: RunSettings) -> RunOutcome:
     }
     if not settings.tasks:
         raise ConfigError("no task selected (--tasks named none); give task ids, all, level1 or level2")
-    tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
-    datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
+    tasks = [get_task(t, protocol, **task_options) for t in settings.tasks]
+    datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
     for t in tasks:
         shots = t.spec.shots
         if len(datasets[t.id].rows) <= shots:
@@ -311,21 +366,35 @@ def run(settings: RunSettings) -> RunOutcome:
             remote_tasks = _check_data_protection(
                 backend, tasks, datasets, settings.allow_remote_credentialed_data
             )
+            policy = resolve(
+                settings.reasoning,
+                settings.reasoning_budget,
+                backend,
+                notice=settings.notice,
+                known=settings.reasoning_known,
+            )
             identity = backend.identity()
             check_run_identity(out, identity, settings.allow_model_change)
-            config = _config(settings, protocol, backend, datasets, remote_tasks)
+            config = _config(settings, protocol, backend, datasets, remote_tasks, policy)
             config["model"]["identity"] = identity
             _write(write_json_atomic, out / "config.json", config)
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
                 for task in tasks:
                     results_tasks[task.id] = _run_task(
-                        task, datasets[task.id], backend, store, settings, protocol, scorers, out
+                        task, datasets[task.id], backend, store, settings, protocol, scorers, out,
+                        policy,
                     )
         finally:
             backend.close()
+        variant = policy.variant()
         results = {
-            "protocol": {"id": protocol.id, "sha256": protocol.sha256},
+            "protocol": {
+                "id": protocol.id,
+                "sha256": protocol.sha256,
+                **({"variant": variant} if variant else {}),
+            },
+            "reasoning": policy.describe(),
             "model": {
                 "spec": settings.model or "default",
                 "model_id": config["model"]["model_id"],
@@ -335,7 +404,7 @@ def run(settings: RunSettings) -> RunOutcome:
             "tasks": results_tasks,
             "levels": level_averages(results_tasks, protocol.levels),
         }
-        _write(write_json_atomic, out / "results.json", results)
+        _write(write_json_atomic, out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
             from cluebench.report.html import write_report
@@ -349,18 +418,26 @@ def run(settings: RunSettings) -> RunOutcome:
 
 
 def _config(
-    settings: RunSettings, protocol: Protocol, backend: Backend, datasets: dict, remote_tasks: list[str]
+    settings: RunSettings,
+    protocol: Protocol,
+    backend: Backend,
+    datasets: dict,
+    remote_tasks: list[str],
+    policy: ReasoningPolicy,
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
     options["base_urls"] = [public_url(u) for u in options["base_urls"]]  # no passwords, keys
+    if options.get("chat_template"):  # the override's text is long; its sha256 is in "model"
+        options["chat_template"] = "(given; see model.chat_template_sha256)"
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {
-        "cluebench_run": 1,
+        "cluebench_run": FORMAT_VERSION,
         "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
         "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
+        "reasoning": policy.describe(),
         "tasks": list(datasets),
         "limit": settings.limit,
         "data": {

@@ -46,12 +46,20 @@ CREATE TABLE IF NOT EXISTS failures (
 """
 
 
-def request_key(model_id: str, rendered: str, decoding: Decoding) -> str:
-    payload = json.dumps(
-        {"model": model_id, "prompt": rendered, "decoding": decoding.to_dict()},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+# Columns added after the first release; a store written before them gets them on open.
+_ADDED_COLUMNS = {"reasoning": "TEXT", "reasoning_tokens": "INTEGER"}
+
+
+def request_key(
+    model_id: str, rendered: str, decoding: Decoding, reasoning: dict | None = None
+) -> str:
+    """sha256 of what decides the answer. `reasoning` (the run's reasoning settings, see
+    run.reasoning.ReasoningPolicy.key_part) is left out when None, so plain-protocol keys are the
+    ones they always were."""
+    request: dict = {"model": model_id, "prompt": rendered, "decoding": decoding.to_dict()}
+    if reasoning is not None:
+        request["reasoning"] = reasoning
+    payload = json.dumps(request, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -93,9 +101,9 @@ class ResponseStore:
     def _migrate(self) -> None:
         """Stores written before the reasoning columns existed get them (empty)."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
-        for column, kind in (("reasoning", "TEXT"), ("reasoning_tokens", "INTEGER")):
-            if column not in have:
-                self._db.execute(f"ALTER TABLE responses ADD COLUMN {column} {kind}")
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE responses ADD COLUMN {name} {kind}")
 
     @contextlib.contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -130,8 +138,10 @@ class ResponseStore:
                 ).fetchall()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
-        columns = ("key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, "
-                   "attempts, reasoning, reasoning_tokens")
+        columns = (
+            "key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts,"
+            " reasoning, reasoning_tokens"
+        )
         return {
             key: Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1, rs, rt)
             for key, text, finish, pt, ct, lat, att, rs, rt in self._rows_for(

@@ -23,13 +23,6 @@ class FewShotTask(Task):
     def gold(self, row: dict) -> Any:
         return self.reference(row)
 
-    def metric_names(self, scorers: Any) -> list[str]:
-        names = list(self.spec.metrics)
-        if any(n.startswith("entity_") for n in names):
-            prefix = scorers.entity_prefix
-            names = [f"{prefix}_{n[len('entity_'):]}" if n.startswith("entity_") else n for n in names]
-        return names
-
     def build_samples(
         self, rows: list[dict], budget: PromptBudget, limit: int | None = None
     ) -> tuple[list[Sample], list[str]]:

@@ -35,6 +35,7 @@ from cluebench.metrics.loops import has_loop
 from cluebench.models.base import Message
 from cluebench.protocol import LongHealthSettings, Protocol, TaskSpec
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task, Truncation
+from cluebench.tasks.registry import register_task
 
 SUBTASKS = (1, 2, 3)
 # Text that stands in for a document when measuring what a document boundary costs in tokens
@@ -108,6 +109,7 @@ class _Built:
     prompt_tokens: int
 
 
+@register_task("longhealth")
 class LongHealthTask(Task):
     """Builds 15 prompts per question (5 repeats x 3 sub-tasks) and scores the answers.
 
@@ -118,7 +120,8 @@ class LongHealthTask(Task):
     Both budgets are capped at the model's context length.
     """
 
-    id = "longhealth"
+    error_flags = ("loop", "parse_failed", "format_violation", "hallucination")
+    option_names = ("budget_subtask1", "budget_subtask23")
 
     def __init__(
         self,
@@ -142,6 +145,9 @@ class LongHealthTask(Task):
         self._cache: weakref.WeakKeyDictionary[PromptBudget, _ModelCache] = weakref.WeakKeyDictionary()
 
     # ---------------------------------------------------------------- protocol facts
+
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        return reference.strip().upper()[:1], int(row.get("subtask", 1))
 
     @property
     def max_tokens(self) -> int:

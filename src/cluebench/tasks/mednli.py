@@ -8,14 +8,19 @@ from cluebench.metrics.answers import mednli_reference_correct, mednli_strict_la
 from cluebench.metrics.format_checks import label_only_violation
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
+from cluebench.tasks.registry import register_task
 
 
+@register_task("mednli")
 class MedNLITask(FewShotTask):
     """`accuracy` is the reference's rule (gold label occurs exactly once in the output, ignoring
     case), kept for comparability although an output naming all three labels passes it;
     `accuracy_strict` takes the first label mentioned as the answer."""
 
-    id = "mednli"
+    error_flags = ("loop", "parse_failed", "format_violation")
+
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        return reference.strip().lower(), None
 
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
         labels = self.spec.settings.labels

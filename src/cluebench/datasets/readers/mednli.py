@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cluebench.datasets.readers import reader
 from cluebench.datasets._io import IdRegistry, decode_utf8, iter_jsonl, optional_id, require_object, require_str
 from cluebench.errors import DataError
 from cluebench.protocol import load_protocol
 
 
+@reader(
+    "mednli",
+    obtain=(
+        "MedNLI is credentialed data on PhysioNet. Become a credentialed PhysioNet user "
+        "(https://physionet.org/settings/credentialing/, with the required CITI training), sign the data use "
+        "agreement at https://physionet.org/content/mednli/1.0.0/, download mli_test_v1.jsonl and put it at {path}."
+    ),
+)
 def read_mednli(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": pairID or "line-N", "sentence1", "sentence2", "gold_label", ...original}``."""
     labels = load_protocol().task("mednli").settings.labels

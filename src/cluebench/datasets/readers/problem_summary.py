@@ -9,6 +9,7 @@ import csv
 import io
 from pathlib import Path
 
+from cluebench.datasets.readers import reader
 from cluebench.datasets._io import IdRegistry, decode_utf8
 from cluebench.errors import DataError
 from cluebench.protocol import load_protocol
@@ -40,6 +41,14 @@ def _pick_columns(path: Path, header: list[str]) -> dict[str, str]:
     return chosen
 
 
+@reader(
+    "problem_summary",
+    obtain=(
+        "The BioNLP 2023 task 1A (Problem Summary) data is credentialed data on PhysioNet. As a credentialed "
+        "user, sign the data use agreement at https://physionet.org/content/bionlp-workshop-2023-task-1a/2.0.0/, "
+        "download BioNLP2023-1A-Test.csv and put it at {path}."
+    ),
+)
 def read_problem_summary(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": File ID or "row-N", "Subjectives", "Assessment", "Summary", ...original}``."""
     text = decode_utf8(path, raw)
