@@ -103,7 +103,7 @@ def check_options(spec: str | None, options: BackendOptions) -> None:
     # NaN compares false with everything: "timeout <= 0" would let it through and disable the
     # bound on every wait; inf overflows the event loop's clock. Both are refused here.
     if not _finite(options.timeout) or options.timeout <= 0:
-        raise ConfigError(f"--timeout must be a finite number of seconds above 0, got {options.timeout}")
+        raise ConfigError(f"--timeout must be positive seconds (a finite number), got {options.timeout}")
     if not (_finite(options.gpu_memory_utilization) and 0 < options.gpu_memory_utilization <= 1):
         raise ConfigError(
             f"--gpu-memory-utilization must be in (0, 1], got {options.gpu_memory_utilization}"
