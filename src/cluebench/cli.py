@@ -216,9 +216,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from cluebench.analysis.lineage import format_models_table
+    from cluebench.analysis.published import models_table
 
-    print(format_models_table())
+    print(models_table())
     return 0
 
 
@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p, _add_backend_options)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("models", help="the paper's biomedical models and their base models")
+    p = sub.add_parser("models", help="the paper's biomedical models, their base models and their published scores")
     p.set_defaults(func=cmd_models)
     return parser
 

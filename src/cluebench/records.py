@@ -70,6 +70,9 @@ class TaskResult:
     shot_ids: list[str] | None = None
     scorers: dict[str, Any] | None = None
     reasoning: dict[str, Any] | None = None
+    # the task's part of the paper's level score: {"mean", "metrics", "substituted", "missing",
+    # "not_comparable"} (analysis.aggregate.paper_task_score)
+    paper_score: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +98,11 @@ class ResultsFile:
     model: dict[str, Any] = field(default_factory=dict)  # {"spec", "model_id", "path"?}
     decoding: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, TaskResult] = field(default_factory=dict)
-    levels: dict[str, dict] = field(default_factory=dict)  # level -> {"mean", "tasks", "complete"}
+    # the paper's level scores: level -> {"mean", "tasks", "complete", "task_scores", "comparable",
+    # "not_comparable"} (analysis.aggregate.level_scores)
+    levels: dict[str, dict] = field(default_factory=dict)
+    # the mean of the level's headline metrics only (not the paper's): level -> {"mean", "tasks", "complete"}
+    headline_levels: dict[str, dict] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -241,6 +242,25 @@ def _score(spec: str, names: set[str]) -> int:
     return best
 
 
+def best_match(model_spec_or_id: str, models: dict[str, tuple[str, ...]]) -> str | None:
+    """The HF id (a key of `models`, mapped to its aliases) that the spec names, longest match
+    first (so Mistral-7B-Instruct-v0.1 never matches plain Mistral-7B-v0.1), else None."""
+    best: tuple[int, str] | None = None
+    for hf_id, aliases in models.items():
+        s = _score(model_spec_or_id, _names(hf_id, aliases))
+        if s and (best is None or s > best[0]):
+            best = (s, hf_id)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=1)
+def published_names() -> dict[str, dict[str, str]]:
+    """{"v3": {published name: HF id}, "v5": {...}} from lineage.toml's [published_names]."""
+    path = resources.files("cluebench.analysis") / "lineage.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: dict(v) for k, v in (data.get("published_names") or {}).items()}
+
+
 def find_pair(model_spec_or_id_a: str, b: str) -> ModelPair | None:
     """The pair whose candidate and base are these two models (in either order), else None."""
     best: tuple[int, ModelPair] | None = None
@@ -308,8 +328,12 @@ def _reasoning_cell(pair: ModelPair) -> str:
     return f"{pair.reasoning} / {pair.base_reasoning}"
 
 
-def format_models_table() -> str:
+def format_models_table(
+    extra: dict[str, Callable[[ModelPair], str]] | None = None, footer: list[str] | None = None
+) -> str:
     """The lineage as a terminal table (for `clue models`), then each entry's evidence in full.
+    `extra` adds columns (name -> cell of a pair, e.g. the published scores), `footer` lines
+    under the table.
 
     The ids are never cut (people copy them into `clue run --model`), so the long prose —
     the card quotes and notes — is listed below the table by row number rather than squeezed
@@ -325,6 +349,8 @@ def format_models_table() -> str:
     table.add_column("base model", no_wrap=True)
     table.add_column("verified", no_wrap=True)
     table.add_column("reasoning\n(model / base)", no_wrap=True)
+    for name in extra or {}:
+        table.add_column(name, justify="right", no_wrap=True)
     table.add_column("relation")
     for n, p in enumerate(pairs, 1):
         table.add_row(
@@ -333,15 +359,18 @@ def format_models_table() -> str:
             p.base,
             "yes" if p.verified else "no",
             _reasoning_cell(p),
+            *[cell(p) for cell in (extra or {}).values()],
             p.relation,
         )
     buf = io.StringIO()
-    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
+    console = Console(file=buf, width=200, force_terminal=False, color_system=None)
     console.print(table)
     console.print(
         "verified = stated on the model card as far as checked; written offline, "
         "check the cards before citing."
     )
+    for line in footer or []:
+        console.print(line, markup=False)
     console.print(
         "reasoning: yes = thinks before answering; hybrid = template switch, thinking on; "
         "opt-in = thinks only when the prompt asks; run models that think with "

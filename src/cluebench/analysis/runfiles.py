@@ -73,7 +73,9 @@ def read_samples(path: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(path, f"cannot be read ({e})") from None
     samples = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only (as in datasets._io.iter_jsonl): a raw U+2028 or "\r" inside a JSON
+    # string is part of the value.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -116,6 +116,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
             }
         )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    published_diffs = collect.published_differences(runs, labels)
     reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     return {
         "title": title
@@ -128,6 +129,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         "version": __version__,
         "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],
         "board": board,
+        "published_diffs": published_diffs,
         "comparisons": comps,
         "comparison_notes": comp_notes,
         "forest": forest,

@@ -29,11 +29,18 @@ def print_run_summary(outcome) -> None:  # type: ignore[no-untyped-def]
         data = "synthetic demo" if t["data"]["synthetic"] else t["data"]["path"]
         n = str(t["n"]) + (f" ({t['n_failed']} failed)" if t.get("n_failed") else "")
         table.add_row(str(t["level"]), task_id, n, head, _fmt(t["metrics"].get(head)), data)
+    caveats = []
     for name, lvl in results["levels"].items():
         if lvl.get("mean") is not None:
             note = "" if lvl.get("complete") else " (partial)"
-            table.add_row(name[-1], f"{name} average{note}", "", "", f"{lvl['mean']:.2f}", "")
+            mark = "" if lvl.get("comparable") else " *"
+            table.add_row(name[-1], f"Level {name[-1]} (paper's score){note}", "", "", f"{lvl['mean']:.2f}{mark}", "")
+            caveats += [f"Level {name[-1]}: {r}" for r in lvl.get("not_comparable") or []]
     console.print(table)
+    if caveats:
+        console.print("* not comparable to the published value:")
+        for line in caveats:
+            console.print(f"  {line}", markup=False)
     _print_reasoning(console, results)
     if any(t["data"]["synthetic"] for t in results["tasks"].values()):
         console.print(

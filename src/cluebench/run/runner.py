@@ -217,7 +217,7 @@ def _run_task(
     out: Path,
     policy: ReasoningPolicy,
 ) -> dict:
-    from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.aggregate import paper_task_score, summarize_task
     from cluebench.analysis.reasoning import reasoning_summary
 
     budget = BackendBudget(backend)
@@ -290,6 +290,9 @@ def _run_task(
         shot_ids=shot_ids,
         scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
+    paper = protocol.paper_levels
+    if task.id in paper.metrics:
+        summary["paper_score"] = paper_task_score(summary, list(paper.metrics[task.id]), dict(paper.substitutes))
     thinking = reasoning_summary(rows, task.headline, metric_names)
     if thinking is not None:
         summary["reasoning"] = thinking
@@ -310,7 +313,7 @@ def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
 
 def run(settings: RunSettings) -> RunOutcome:
     """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
-    from cluebench.analysis.aggregate import level_averages
+    from cluebench.analysis.aggregate import level_averages, level_scores
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
@@ -402,7 +405,8 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol.levels),
+            "levels": level_scores(results_tasks, protocol.levels, protocol.paper_levels.as_dict()),
+            "headline_levels": level_averages(results_tasks, protocol.levels),
         }
         _write(write_json_atomic, out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
