@@ -14,8 +14,9 @@ import pytest
 
 from cluebench.errors import ConfigError, DataError
 from cluebench.tasks.base import PromptBudget
-from cluebench.tasks.longhealth import LongHealthTask, correct_letter
-from cluebench.tasks.protocol import load_protocol
+from cluebench.datasets.readers.longhealth import correct_letter
+from cluebench.protocol import load_protocol
+from cluebench.tasks.longhealth import LongHealthTask
 from longhealth_synthetic import answer_sentence, make_benchmark
 
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -67,7 +68,7 @@ def protocol() -> dict:
 
 @pytest.fixture(scope="module")
 def spec(protocol) -> dict:
-    return protocol["tasks"]["longhealth"]
+    return protocol.task("longhealth")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def documents_part(task: LongHealthTask, rows, sample) -> str:
     question = next(q for q in task.questions(rows) if q.id == sample.cluster)
     empty = task.messages(question, sample.subtask, "")[1]["content"]
     user = sample.messages[1]["content"]
-    prefix = task.spec["user"].split("{documents}")[0]
+    prefix = task.spec.user.split("{documents}")[0]
     assert user.startswith(prefix)
     return user[len(prefix) : len(user) - (len(empty) - len(prefix))]
 
@@ -123,9 +124,9 @@ def test_fifteen_samples_per_question_with_ids_clusters_and_gold(built, data, sp
     assert Counter(s.subtask for s in samples) == {1: 60, 2: 60, 3: 60}
     s = by_id(samples)["patient_02/q1/t2/r3"]
     assert s.cluster == "patient_02/q1"
-    assert s.max_tokens == spec["max_new_tokens"] == 50
+    assert s.max_tokens == spec.max_new_tokens == 50
     assert [m["role"] for m in s.messages] == ["system", "user"]
-    assert s.messages[0]["content"] == spec["system"]
+    assert s.messages[0]["content"] == spec.system
     for sample in samples:
         pid, q, _, _ = sample.id.split("/")
         question = data[pid]["questions"][int(q[1:])]
@@ -136,7 +137,7 @@ def test_fifteen_samples_per_question_with_ids_clusters_and_gold(built, data, sp
 
 def test_option_f_only_in_subtasks_2_and_3(built, spec):
     _, _, samples, _ = built
-    f_line = "F: " + spec["settings"]["option_f"]
+    f_line = "F: " + spec.settings.option_f
     for s in samples:
         user = s.messages[1]["content"]
         assert (f_line in user) == (s.subtask != 1)
@@ -174,7 +175,7 @@ class BoundaryCostBudget(GGUFBudget):
 
 
 def test_overflow_from_boundary_effects_is_trimmed_until_it_fits(llama, protocol, spec, rows):
-    budget = BoundaryCostBudget(llama, spec["settings"]["separator"])
+    budget = BoundaryCostBudget(llama, spec.settings.separator)
     samples, _ = LongHealthTask(spec, protocol).build_samples(rows, budget, limit=2)
     prompts = len(samples)
     assert budget.counts > 2 * 2 * 3 + prompts  # room probes + one count per prompt + recounts
@@ -376,11 +377,36 @@ def test_malformed_questions_raise_data_errors_naming_the_field(protocol, spec, 
         LongHealthTask(spec, protocol).build_samples(bad, GGUFBudget(llama))
 
 
-def test_correct_letter_prefers_the_exact_option():
-    assert correct_letter([("A", "Aspirin and heparin"), ("B", "Aspirin")], "Aspirin") == "B"
-    assert correct_letter([("A", "Aspirin"), ("B", "Aspirin and heparin")], "Aspirin") == "A"
-    assert correct_letter([("A", "follicular lymphoma"), ("B", "glioma")], "lymphoma") == "A"
-    assert correct_letter([("A", "x"), ("B", "y")], "z") is None
+def test_correct_letter_is_the_references_last_containing_option():
+    """eval_LongHealth.py compute_metrics: no exact-match preference, no break: the last option
+    whose text contains `correct` is the gold letter (one rule, shared with the reader)."""
+    assert correct_letter([("A", "Aspirin and heparin"), ("B", "Aspirin")], "Aspirin")[0] == "B"
+    assert correct_letter([("A", "Aspirin"), ("B", "Aspirin and heparin")], "Aspirin")[0] == "B"
+    assert correct_letter([("A", "follicular lymphoma"), ("B", "glioma")], "lymphoma")[0] == "A"
+    assert correct_letter([("A", "x"), ("B", "y")], "z")[0] is None
+
+
+def test_ambiguous_question_is_scored_by_the_reference_rule_and_flagged_on_its_samples(llama, protocol, spec, rows):
+    bad = copy.deepcopy(rows[:2])
+    q = bad[0]["questions"][0]
+    letters = "abcde"
+    gold = next(lab for lab in letters if q[f"answer_{lab}"] == q["correct"])
+    other = next(lab for lab in letters if lab != gold)
+    q[f"answer_{other}"] = q["correct"] + " (suspected)"  # now two options contain `correct`
+    expected = max(gold, other).upper()  # the later letter wins
+    task = LongHealthTask(spec, protocol, budget_subtask1=1500, budget_subtask23=2500)
+    samples, _ = task.build_samples(bad, GGUFBudget(llama), limit=2)
+    first = [s for s in samples if s.cluster == "patient_01/q0"]
+    assert {s.gold for s in first if s.subtask in (1, 2)} == {expected}
+    assert {s.gold for s in first if s.subtask == 3} == {"F"}
+    assert all(s.extra["gold_ambiguous"] == sorted([gold.upper(), other.upper()]) for s in first if s.subtask != 3)
+    assert not any("gold_ambiguous" in s.extra for s in samples if s.cluster != "patient_01/q0")
+    scores = task.score(first[:1], [f"The correct answer is {expected}: x"], scorers=None)
+    assert scores[0].flags["ambiguous_gold"] is True and scores[0].metrics["accuracy"] == 100.0
+    # sub-task 2 appends F after A..E; were `correct` inside F's text, the reference would take F
+    question = task.questions(bad)[0]
+    assert question.gold_with("F", f"about {q['correct']} somewhere") == "F"
+    assert question.gold_with("F", "Question cannot be answered with provided documents") == expected
 
 
 # ------------------------------------------------------------------ scoring

@@ -6,8 +6,9 @@ User mistakes (ClueError) print one line and exit 2; Ctrl-C says how to resume.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -19,7 +20,7 @@ from cluebench.errors import ClueError, ConfigError
 def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model backend")
     g.add_argument("--model", help="model spec: llamacpp:PATH.gguf | hf:NAME_OR_PATH | vllm:NAME_OR_PATH | openai:MODEL (default: the embedded SmolLM2-135M-Instruct)")
-    g.add_argument("--base-url", action="append", default=[], help="OpenAI-compatible endpoint (repeat to spread requests over several)")
+    g.add_argument("--base-url", dest="base_urls", action="append", default=[], help="OpenAI-compatible endpoint (repeat to spread requests over several)")
     g.add_argument("--api-key-env", help="name of the environment variable holding the API key (the key itself is never written anywhere)")
     g.add_argument("--concurrency", type=int, default=8, help="requests in flight per endpoint (openai:)")
     g.add_argument("--timeout", type=float, default=600.0, help="seconds per request before it is retried (openai:)")
@@ -36,92 +37,112 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pipeline-parallel-size", type=int, default=1, help="vllm: pipeline stages (across nodes with Ray)")
     g.add_argument("--distributed-executor-backend", choices=["mp", "ray"], help="vllm: ray for models that span nodes")
     g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
-    g.add_argument("--no-prefix-caching", action="store_true", help="vllm: disable prefix caching")
+    g.add_argument("--no-prefix-caching", dest="enable_prefix_caching", action="store_false", help="vllm: disable prefix caching")
     g.add_argument("--trust-remote-code", action="store_true")
+    g.add_argument("--chat-template", dest="chat_template_file", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
+    g.add_argument("--model-arg", dest="model_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="any option of the chosen backend (repeatable), e.g. n_ctx=4096, retry_after_max=60; "
+                        "unknown keys are refused with the backend's list")
+
+
+def _add_protocol_option(p: argparse.ArgumentParser) -> None:
+    from cluebench.protocol import DEFAULT_PROTOCOL
+
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help="protocol: a packaged name (default clue_paper) or a path to a protocol .toml file")
 
 
 def _backend_options(args: argparse.Namespace):
-    from cluebench.models.base import BackendOptions
+    """The backend flags (named after BackendOptions' fields) and --model-arg pairs, checked in
+    one place (`cluebench.models.options`)."""
+    from cluebench.models.options import build_options, options_from_namespace
 
-    if args.concurrency < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {args.concurrency}")
-    if args.max_retries < 0:
-        raise ConfigError(f"--max-retries must be 0 or more, got {args.max_retries}")
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be positive seconds, got {args.timeout}")
-    model = args.model or ""
-    if args.base_url and not model.startswith("openai:"):
-        raise ConfigError("--base-url only applies to openai:MODEL specs; give --model openai:NAME")
-    if model.startswith("openai:") and not args.base_url:
-        raise ConfigError("openai: models need at least one --base-url (e.g. http://127.0.0.1:8000/v1)")
-    if args.api_key_env and args.api_key_env not in os.environ:
-        raise ConfigError(f"--api-key-env names ${args.api_key_env}, which is not set in the environment")
-    return BackendOptions(
-        base_urls=list(args.base_url),
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        api_key_env=args.api_key_env,
-        tokenizer=args.tokenizer,
-        max_model_len=args.max_model_len,
-        n_ctx=args.n_ctx,
-        n_threads=args.n_threads,
-        n_gpu_layers=args.n_gpu_layers,
-        device=args.device,
-        dtype=args.dtype,
-        batch_size=args.batch_size,
-        tensor_parallel_size=args.tensor_parallel_size,
-        pipeline_parallel_size=args.pipeline_parallel_size,
-        distributed_executor_backend=args.distributed_executor_backend,
-        gpu_memory_utilization=args.gpu_memory_utilization,
-        enable_prefix_caching=not args.no_prefix_caching,
-        trust_remote_code=args.trust_remote_code,
-    )
+    chat_template = None
+    if getattr(args, "chat_template_file", None):
+        path = Path(args.chat_template_file)
+        try:
+            chat_template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--chat-template {path}: cannot read it as UTF-8 text ({exc})") from None
+        if not chat_template.strip():
+            raise ConfigError(f"--chat-template {path}: the file is empty; expected a Jinja chat template")
+    flags = options_from_namespace(args) | {"chat_template": chat_template}
+    return build_options(args.model, flags, getattr(args, "model_args", []))
 
 
 def _data_dir(value: str | None) -> Path | None:
-    raw = value or os.environ.get("CLUE_DATA_DIR")
-    if not raw:
+    """--data-dir, else $CLUE_DATA_DIR (read by `datasets.resolve_data_dir` only), else None."""
+    from cluebench.datasets.dataset import DATA_DIR_ENV, resolve_data_dir
+
+    path = resolve_data_dir(Path(value) if value else None)
+    if path is None:
         return None
-    path = Path(raw)
     if not path.is_dir():
-        source = "--data-dir" if value else "CLUE_DATA_DIR"
+        source = "--data-dir" if value else DATA_DIR_ENV
         raise ConfigError(f"{source} {path} is not a readable directory")
     return path
+
+
+def _check_sampling(args: argparse.Namespace) -> None:
+    if args.temperature is not None and not (math.isfinite(args.temperature) and args.temperature >= 0):
+        raise ConfigError(f"--temperature must be a finite number >= 0, got {args.temperature}")
+    if not (math.isfinite(args.top_p) and 0 < args.top_p <= 1):
+        raise ConfigError(f"--top-p must be in (0, 1], got {args.top_p}")
+    for flag, value in (("--longhealth-budget", args.longhealth_budget),
+                        ("--longhealth-budget-23", args.longhealth_budget_23)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.report_cli import print_run_summary
     from cluebench.run.runner import RunSettings, run
-    from cluebench.tasks.protocol import expand_task_selection
+    from cluebench.protocol import load_protocol
 
-    settings = RunSettings(
-        model=args.model,
-        tasks=expand_task_selection(args.tasks),
-        limit=args.limit,
+    _check_sampling(args)
+    # Flags named after RunSettings' fields are copied by name; the rest are derived here.
+    derived = dict(
+        reasoning_known=_known_reasoning(args),
+        notice=lambda line: print(line, file=sys.stderr),
+        tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
         backend=_backend_options(args),
-        temperature=args.temperature,
-        top_p=args.top_p,
-        seed=args.seed,
-        allow_remote_credentialed_data=args.allow_remote_credentialed_data,
-        longhealth_budget=args.longhealth_budget,
-        longhealth_budget_23=args.longhealth_budget_23,
-        bertscore_model=args.bertscore_model,
-        bertscore_layers=args.bertscore_layers,
-        entity_extractor=args.entity_extractor,
         write_report=not args.no_report,
     )
+    named = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunSettings)
+             if f.name not in derived and hasattr(args, f.name)}
+    settings = RunSettings(**named, **derived)
     outcome = run(settings)
     print_run_summary(outcome)
     return 0
 
 
+def _known_reasoning(args: argparse.Namespace) -> str | None:
+    """The lineage data's word that this model thinks before answering by default, or None;
+    with --reasoning off, say that --reasoning on would let it think."""
+    if not args.model:
+        return None
+    from cluebench.analysis.lineage import reasoning_info
+
+    info = reasoning_info(args.model)
+    if info is None or not info.thinks_by_default:
+        return None
+    evidence = f"lineage data: {info.model} thinks before answering ({info.kind})"
+    if args.reasoning == "off":
+        print(
+            f"clue: note: {info.model} is a reasoning model; with --reasoning off (the paper's"
+            " protocol) its thinking is switched off where the template allows, or cut by the"
+            " answer caps; try --reasoning on",
+            file=sys.stderr,
+        )
+    return evidence
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
-    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir))
+    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir), protocol=args.protocol)
     if args.json:
         print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
     else:
@@ -134,7 +155,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs, format_comparison
 
-    result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
+    if Path(args.base).resolve() == Path(args.candidate).resolve():
+        raise ConfigError(
+            f"{args.base} and {args.candidate} are the same run directory: a run compared with "
+            "itself shows only zeros; give two different runs"
+        )
+    result = compare_runs(
+        Path(args.base), Path(args.candidate), seed=args.seed, allow_variant=args.allow_variant
+    )
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
     return 0
 
@@ -163,10 +191,10 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(datasets.format_check_report(results))
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
-        dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
-        from cluebench.tasks.protocol import expand_task_selection
+        dest = datasets.resolve_data_dir(Path(args.data_dir) if args.data_dir else None) or Path("data")
+        from cluebench.protocol import load_protocol
 
-        results = datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
+        results = datasets.fetch_public(dest, load_protocol().expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
         print(datasets.format_fetch_report(results))
         return 0
     if args.action == "demo":
@@ -188,9 +216,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from cluebench.analysis.lineage import format_models_table
+    from cluebench.analysis.published import models_table
 
-    print(format_models_table())
+    print(models_table())
     return 0
 
 
@@ -214,7 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bertscore-layers", type=int, help="encoder layer for BERTScore (paper: 8 for SciBERT)")
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
+    p.add_argument("--allow-model-change", action="store_true", help="resume a run directory although its model or servers changed (answers are reused only where the served model's fingerprint matches)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
+    p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score predictions made elsewhere")
@@ -222,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", required=True, help='JSONL of {"prediction", "reference"} or {"id", "prediction"}')
     p.add_argument("--data-dir")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("compare", help="paired comparison of two runs (candidate - base)")
@@ -229,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("candidate")
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allow-variant", action="store_true", help="pair runs of different protocol variants (e.g. one model with --reasoning on and off)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="one self-contained HTML report from run directories")
@@ -251,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p, _add_backend_options)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("models", help="the paper's biomedical models and their base models")
+    p = sub.add_parser("models", help="the paper's biomedical models, their base models and their published scores")
     p.set_defaults(func=cmd_models)
     return parser
 
@@ -269,6 +303,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClueError as exc:
         print(f"clue: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the environment, not the user: a full disk, a read-only folder
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"clue: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("clue: interrupted; run the same command again to resume (nothing answered is lost)", file=sys.stderr)
         return 130

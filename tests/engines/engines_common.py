@@ -13,12 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import load_protocol
 
 # each test module starts with pytest.importorskip("vllm", reason=SKIP_REASON)
 SKIP_REASON = "vLLM is not installed here: the engine tests run with `bash scripts/test-engines.sh`"
 
-PLAIN = dict(load_protocol()["plain_template"])
+PLAIN = load_protocol().plain_template.as_dict()
 MAX_MODEL_LEN = 2048  # small: the CPU KV cache is VLLM_CPU_KVCACHE_SPACE GiB (1 in the script)
 SERVED_NAME = "smollm2-135m"
 

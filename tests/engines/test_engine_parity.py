@@ -28,7 +28,7 @@ import httpx
 from cluebench.datasets import resolve_dataset
 from cluebench.models import BackendOptions, Decoding, Request, load_backend
 from cluebench.run.budget import BackendBudget
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 

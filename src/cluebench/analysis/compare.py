@@ -8,8 +8,10 @@ different few-shot examples are refused rather than compared silently.
 Statistics: delta = candidate − base over pairs where both have a value; 95% CI from a paired
 cluster bootstrap (LongHealth's repeated prompts stay together); p from the exact McNemar test for
 0/100 metrics and from a sign-flip permutation test of cluster differences otherwise; Holm's
-correction across every p-value in the table. Level deltas average the tasks' headline deltas
-(as the paper does), with a CI from resampling every task's clusters jointly.
+correction across every p-value in the table. Level deltas are differences of the paper's level
+score (per task the mean of the metrics the paper publishes for it, then the mean over the
+level's tasks; `levels`), with a CI from resampling every task's clusters jointly; the mean of the
+headline deltas alone is kept as `headline_levels` (not the paper's).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
 
@@ -50,6 +53,34 @@ def _check_protocols(base: Run, cand: Run) -> None:
             f"{pb.get('id')} sha256 {str(pb.get('sha256'))[:12]}; candidate {cand.path}: "
             f"{pc.get('id')} sha256 {str(pc.get('sha256'))[:12]}); rerun both with the same protocol file"
         )
+
+
+def describe_variant(run: Run) -> str:
+    """The run's protocol variant in words ("the paper's protocol" when it has none)."""
+    v = run.protocol.get("variant")
+    if not v:
+        return "the paper's protocol (reasoning off)"
+    if v.get("reasoning") == "on":
+        return f"reasoning on, {v.get('budget')} thinking tokens on top of each answer cap"
+    return ", ".join(f"{k} {val}" for k, val in sorted(v.items()))
+
+
+def _check_variants(base: Run, cand: Run, allow: bool) -> str | None:
+    """Refuse to pair runs of different protocol variants (reasoning on vs off, or different
+    thinking budgets) unless asked; return the note that says they were paired anyway."""
+    vb, vc = base.protocol.get("variant") or None, cand.protocol.get("variant") or None
+    if vb == vc:
+        return None
+    difference = (
+        f"base {base.path}: {describe_variant(base)}; candidate {cand.path}: "
+        f"{describe_variant(cand)}"
+    )
+    if not allow:
+        raise ClueError(
+            f"cannot compare: the runs used different protocol variants ({difference}); "
+            "pass --allow-variant to compare them anyway (e.g. one model with thinking on and off)"
+        )
+    return f"protocol variants differ ({difference}): the deltas include the variant's effect"
 
 
 def _shot_ids(run: Run, task: str) -> list[str] | None:
@@ -158,12 +189,21 @@ def _mcnemar(vb: np.ndarray, vc: np.ndarray) -> tuple[float, dict]:
 
 
 def compare_runs(
-    base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000
+    base_dir: Path,
+    candidate_dir: Path,
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+    allow_variant: bool = False,
 ) -> dict:
-    """Paired comparison of two runs (candidate − base); see the module docstring."""
+    """Paired comparison of two runs (candidate − base); see the module docstring.
+    allow_variant: pair runs of different protocol variants (reasoning on vs off), with a note."""
     base, cand = Run.load(base_dir), Run.load(candidate_dir)
     _check_protocols(base, cand)
     notes: list[str] = []
+    variant_note = _check_variants(base, cand, allow_variant)
+    if variant_note:
+        notes.append(variant_note)
     tasks_b, tasks_c = base.tasks, cand.tasks
     for t in tasks_b:
         if t not in tasks_c:
@@ -182,9 +222,12 @@ def compare_runs(
 
     out_tasks: dict[str, dict] = {}
     errors: dict[str, dict] = {}
+    reasoning: dict[str, dict] = {}
     matched: dict[str, dict] = {}
     headline_diffs: dict[str, ClusteredMean] = {}
     headline_names: dict[str, str] = {}
+    paper_diffs: dict[str, tuple[dict, ClusteredMean]] = {}
+    paper_reasons: dict[str, list[str]] = {}
     level_of: dict[str, int] = {}
     for i, task in enumerate(common):
         s_base, s_cand = base.samples(task), cand.samples(task)
@@ -217,12 +260,22 @@ def compare_runs(
             out_tasks[task][name] = res
             if name == headline and res["delta"] is not None:
                 headline_diffs[task] = sd
+        comps, reasons = _paper_components(base, cand, task)
+        if comps:
+            res, sd = _compare_metric(pairs, codes, comps, mult, seed)
+            if res["delta"] is not None:
+                paper_diffs[task] = (res, sd)
+                paper_reasons[task] = reasons
         n_failed_pairs = sum(1 for b, c in pairs if is_failed(b) or is_failed(c))
         if n_failed_pairs:
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
+        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
+        thinking = _reasoning_deltas(base, cand, task)
+        if thinking:
+            reasoning[task] = thinking
         if any(s.get("subtask") is not None for s, _ in pairs):
             notes.append(
                 f"{task}: McNemar p-values treat each prompt as independent although a question's "
@@ -231,15 +284,26 @@ def compare_runs(
 
     _apply_holm(out_tasks)
     levels = _levels(
-        out_tasks,
-        headline_names,
-        headline_diffs,
+        {t: res for t, (res, _) in paper_diffs.items()},
+        {t: sd for t, (_, sd) in paper_diffs.items()},
         level_of,
         seed,
         n_boot,
         base,
         cand,
         notes,
+        paper_reasons,
+    )
+    headline_levels = _levels(
+        {t: out_tasks[t][headline_names[t]] for t in headline_diffs},
+        headline_diffs,
+        level_of,
+        seed,
+        n_boot,
+        base,
+        cand,
+        [],
+        None,
     )
     pair = find_pair(_model_name(base), _model_name(cand))
     pair_info = None
@@ -256,7 +320,10 @@ def compare_runs(
         "pair": pair_info,
         "tasks": out_tasks,
         "levels": levels,
+        "headline_levels": headline_levels,
+        "paper_scores": {t: res for t, (res, _) in paper_diffs.items()},
         "errors": errors,
+        "reasoning": reasoning,
         "matched": matched,
         "notes": notes,
     }
@@ -279,8 +346,23 @@ def _apply_holm(tasks: dict[str, dict]) -> None:
         tasks[t][m]["p_holm"] = p
 
 
-def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
-    eb, ec = error_summary(base), error_summary(cand)
+def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
+    """Each run's reasoning length and unfinished rate for the task (from results.json)."""
+    rb = (base.task_entry(task) or {}).get("reasoning")
+    rc = (cand.task_entry(task) or {}).get("reasoning")
+    if not rb and not rc:
+        return None
+    keys = ("mean_tokens", "median_tokens", "unfinished_rate")
+    return {
+        "base": {k: (rb or {}).get(k) for k in keys} if rb else None,
+        "candidate": {k: (rc or {}).get(k) for k in keys} if rc else None,
+    }
+
+
+def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -> dict[str, dict]:
+    """Rates of each error flag in both runs: the flags their results.json list for the task (in
+    that order), or those the samples carry when neither run has a results entry."""
+    eb, ec = error_summary(base, flags), error_summary(cand, flags)
     out = {}
     for flag in dict.fromkeys([*eb, *ec]):
         rb = eb.get(flag, {}).get("rate")
@@ -293,9 +375,20 @@ def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
     return out
 
 
+def _paper_components(base: Run, cand: Run, task: str) -> tuple[list[str] | None, list[str]]:
+    """The metrics whose means make the task's part of the paper's level score, when both runs
+    recorded the same ones (results.json ``paper_score.metrics``), and why that part is not the
+    paper's (either run's reasons)."""
+    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
+    pb, pc = eb.get("paper_score") or {}, ec.get("paper_score") or {}
+    if not pb.get("metrics") or pb.get("metrics") != pc.get("metrics"):
+        return None, []
+    reasons = list(dict.fromkeys([*(pb.get("not_comparable") or []), *(pc.get("not_comparable") or [])]))
+    return list(pb["metrics"]), reasons
+
+
 def _levels(
-    tasks: dict[str, dict],
-    headline_names: dict[str, str],
+    heads: dict[str, dict],
     diffs: dict[str, ClusteredMean],
     level_of: dict[str, int],
     seed: int,
@@ -303,20 +396,23 @@ def _levels(
     base: Run,
     cand: Run,
     notes: list[str],
+    reasons: dict[str, list[str]] | None,
 ) -> dict[str, dict]:
+    """Level deltas from per-task scores `heads` ({base, candidate, delta}) and their paired
+    difference statistics `diffs`; `reasons` per task (None: headline levels, no comparability)."""
     out: dict[str, dict] = {}
     for level in sorted(set(level_of.values())):
-        members = [t for t in tasks if level_of.get(t) == level and t in diffs]
+        members = [t for t in heads if level_of.get(t) == level and t in diffs]
         if not members:
             continue
-        heads = [tasks[t][headline_names[t]] for t in members]
+        parts = [heads[t] for t in members]
         stat = combine([diffs[t] for t in members], [1.0 / len(members)] * len(members))
         rng = np.random.default_rng([seed, 1000 + level])
         key = f"level{level}"
         out[key] = {
-            "base": float(np.mean([h["base"] for h in heads])),
-            "candidate": float(np.mean([h["candidate"] for h in heads])),
-            "delta": float(np.mean([h["delta"] for h in heads])),
+            "base": float(np.mean([h["base"] for h in parts])),
+            "candidate": float(np.mean([h["candidate"] for h in parts])),
+            "delta": float(np.mean([h["delta"] for h in parts])),
             "ci": percentile_ci(
                 stat.replicates(multiplicities(stat.strata, n_boot, rng))
             ),
@@ -334,17 +430,16 @@ def _levels(
             notes.append(
                 f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}"
             )
+        if reasons is not None:
+            why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
+            for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
+                lvl = (run.results.get("levels") or {}).get(key) or {}
+                why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
+            if missing:
+                why.append(f"not in both runs: {', '.join(missing)}")
+            out[key]["comparable"] = not why
+            out[key]["not_comparable"] = why
     return out
-
-
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def format_comparison(result: dict) -> str:
@@ -372,25 +467,25 @@ def format_comparison(result: dict) -> str:
             table.add_row(
                 task if j == 0 else "",
                 name,
-                _fmt(m["base"]),
-                _fmt(m["candidate"]),
-                _fmt(m["delta"]),
+                fmt_number(m["base"]),
+                fmt_number(m["candidate"]),
+                fmt_number(m["delta"]),
                 "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]),
-                _fmt_p(m["p_holm"]),
+                fmt_p(m["p"]),
+                fmt_p(m["p_holm"]),
                 str(m["n"]),
             )
         table.add_section()
     for key, lv in result["levels"].items():
         ci = lv["ci"]
         table.add_row(
-            key.replace("level", "Level "),
-            f"mean of {lv['n_tasks']} headlines",
-            _fmt(lv["base"]),
-            _fmt(lv["candidate"]),
-            _fmt(lv["delta"]),
+            key.replace("level", "Level ") + ("" if lv.get("comparable") else " *"),
+            f"paper's score, {lv['n_tasks']} task{'s' if lv['n_tasks'] != 1 else ''}",
+            fmt_number(lv["base"]),
+            fmt_number(lv["candidate"]),
+            fmt_number(lv["delta"]),
             "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            _fmt_p(lv["p"]),
+            fmt_p(lv["p"]),
             "",
             "",
         )
@@ -403,11 +498,24 @@ def format_comparison(result: dict) -> str:
             f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
             f"{'verified' if p['verified'] else 'unverified'})"
         )
+    for task, r in (result.get("reasoning") or {}).items():
+        parts = []
+        for side in ("base", "candidate"):
+            v = r.get(side)
+            parts.append(
+                f"{side} no reasoning" if not v else
+                f"{side} {v['mean_tokens']:.0f} mean / {v['median_tokens']:.0f} median thinking "
+                f"tokens, {v['unfinished_rate']:.1f}% unfinished"
+            )
+        console.print(f"{task} reasoning: " + "; ".join(parts))
     for task, m in result["matched"].items():
         console.print(
             f"{task}: {m['n_matched']} matched samples "
             f"(base {m['n_base']}, candidate {m['n_candidate']})"
         )
+    for key, lv in result["levels"].items():
+        for why in lv.get("not_comparable") or []:
+            console.print(f"* {key.replace('level', 'Level ')}: not comparable to the published value: {why}", markup=False)
     for note in result["notes"]:
         console.print(f"note: {note}")
     console.print(

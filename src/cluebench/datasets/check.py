@@ -3,14 +3,14 @@ reads cleanly, and (where a checksum is known) whether it is the exact upstream 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cluebench.datasets._protocol import DATA_FILES, task_table
-from cluebench.datasets.dataset import read_dataset
+from cluebench.datasets.dataset import DATA_FILES, read_dataset
 from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
 from cluebench.errors import DataError
+from cluebench.protocol import load_protocol
 
 Status = Literal["found", "missing", "malformed"]
 
@@ -23,6 +23,9 @@ class CheckResult:
     rows: int | None = None
     problem: str | None = None
     sha256: str | None = None
+    # What reads but deserves a look (e.g. a LongHealth question whose `correct` text is in two
+    # options): the rows' own `warnings`, never a reason to refuse the file.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -47,7 +50,8 @@ def check_task(data_dir: Path, task: str) -> CheckResult:
         problem = (f"sha256 {ds.sha256} differs from the {origin} {expected}; "
                    "re-fetch it with `clue data fetch --force`")
         return CheckResult(task, path, "malformed", rows=len(ds.rows), problem=problem, sha256=ds.sha256)
-    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256)
+    warnings = [w for row in ds.rows for w in row.get("warnings") or []]
+    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256, warnings=warnings)
 
 
 def check_data_dir(data_dir: Path, tasks: list[str] | None = None) -> list[CheckResult]:
@@ -67,7 +71,7 @@ def format_check_report(results: list[CheckResult]) -> str:
             r.task,
             r.status,
             "-" if r.rows is None else f"{r.rows:,}",
-            f"{int(task_table(r.task).get('n_paper', 0)):,}",
+            f"{load_protocol().task(r.task).n_paper:,}",
             (r.sha256 or "-")[:12],
             str(r.expected_path),
         ))
@@ -76,6 +80,9 @@ def format_check_report(results: list[CheckResult]) -> str:
     problems = [f"{r.task}: {r.problem}" for r in results if r.problem]
     if problems:
         out += ["", "Problems:"] + [f"  {p}" for p in problems]
+    notes = [f"{r.task}: {w}" for r in results for w in r.warnings]
+    if notes:
+        out += ["", f"Warnings ({len(notes)}; the files are used as they are):"] + [f"  {n}" for n in notes]
     if any(r.task == "longhealth" and r.rows is not None for r in results):
         out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
     bad = sum(not r.ok for r in results)

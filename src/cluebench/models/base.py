@@ -38,12 +38,19 @@ class Request:
     decoding: Decoding
 
 
+FINISH_REASONS = ("stop", "length", "content_filter", "error")
+
+
 @dataclass
 class Completion:
     """What came back for one request.
 
-    finish_reason is "stop", "length" or "error"; "error" means the backend gave up after its
+    finish_reason is "stop", "length", "content_filter" (a server's filter withheld the answer;
+    recorded as the server said it) or "error"; "error" means the backend gave up after its
     retries (the sample is then recorded as failed, never scored as a wrong answer).
+    `reasoning` is reasoning text returned apart from the answer (a server's `reasoning_content`,
+    or a `<think>` block split out of `text`), `reasoning_tokens` its length when known; kept on
+    the sample, never scored.
     """
 
     key: str
@@ -54,6 +61,18 @@ class Completion:
     latency_s: float = 0.0
     error: str | None = None
     attempts: int = 1
+    reasoning: str | None = None
+    reasoning_tokens: int | None = None
+
+    @classmethod
+    def failed(
+        cls, key: str, error: str, *, latency_s: float = 0.0, attempts: int = 1
+    ) -> "Completion":
+        """The one shape of a request a backend gave up on: no text, finish "error", the reason."""
+        return cls(
+            key=key, text="", finish_reason="error", latency_s=latency_s, error=error,
+            attempts=attempts,
+        )
 
 
 class Tokenizer(Protocol):
@@ -91,6 +110,16 @@ class BackendOptions:
     # The protocol's [plain_template] table (first_turn, next_turn, query, zero_shot,
     # merged_system), passed in by the runner so backends never read the protocol file.
     plain_template: dict | None = None
+    # A Jinja chat template that replaces the model's own (llamacpp:, hf:, vllm:, and openai: with
+    # --tokenizer): for models whose shipped template is stale or missing.
+    chat_template: str | None = None
+    # Extra variables every chat template sees (e.g. {"enable_thinking": False}); openai: sends
+    # them as `chat_template_kwargs`. Set by the runner's reasoning policy after the backend loads,
+    # read by the renderers at call time.
+    chat_template_kwargs: dict = field(default_factory=dict)
+    # Keep special tokens in decoded text (the reasoning markers of some templates, e.g. gpt-oss's
+    # harmony channels, are special tokens that a plain decode would drop).
+    keep_special_tokens: bool = False
     # openai: retry/drain tuning. Full-jitter backoff: sleep ~ U(0, min(max, base * 2**attempt)).
     retry_backoff_base: float = 0.5
     retry_backoff_max: float = 30.0
@@ -104,6 +133,8 @@ class Backend(abc.ABC):
     runs after construction and before any request)."""
 
     name: str = "backend"
+    #: The BackendOptions fields this backend reads (what `--model-arg KEY=VALUE` may set).
+    option_names: tuple[str, ...] = ()
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         self.spec = spec
@@ -131,9 +162,19 @@ class Backend(abc.ABC):
     def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.tokenizer.encode(self.render(messages)))
 
+    def chat_template(self) -> str | None:
+        """The Jinja chat template this backend renders with (None: none known here, e.g. a
+        server that renders its own); the reasoning policy reads it for a thinking switch."""
+        return None
+
     @abc.abstractmethod
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
         """Generate all requests; call on_completion in the calling thread as each one finishes."""
+
+    def identity(self) -> dict:
+        """What makes this model *this* model, recorded in config.json: a run directory refuses
+        to resume under another identity (its answers would be mixed with the new model's)."""
+        return {"model_id": self.model_id}
 
     def remote_hosts(self) -> list[str]:
         """Hosts outside this machine that requests would be sent to (empty for local engines)."""

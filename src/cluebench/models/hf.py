@@ -52,6 +52,7 @@ def _torch() -> Any:
 @register("hf")
 class HFBackend(HFTemplateBackend, Backend):
     name = "hf"
+    option_names = ("device", "dtype", "batch_size", "max_model_len", "trust_remote_code", "keep_special_tokens")
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)
@@ -90,7 +91,10 @@ class HFBackend(HFTemplateBackend, Backend):
         self._model.to(self.device).eval()
         self.dtype = dtype_name
         self._render, self._system_role, self._template = hf_renderer(
-            self._tok, options.plain_template
+            self._tok,
+            options.plain_template,
+            override=options.chat_template,
+            extra=lambda: self.options.chat_template_kwargs,
         )
         self._tokenizer = HFTokenizer(self._tok)
         self._pad_id = self._tok.pad_token_id
@@ -223,16 +227,10 @@ class HFBackend(HFTemplateBackend, Backend):
             cut = next((j for j, t in enumerate(row) if t in self._eos_ids), None)
             gen = row if cut is None else row[:cut]
             finish = "stop" if cut is not None or len(row) < d.max_tokens else "length"
-            text = self._tok.decode(gen, skip_special_tokens=True)
+            text = self._tok.decode(gen, skip_special_tokens=not self.options.keep_special_tokens)
             results.append((text, finish, len(gen) + (cut is not None)))
         return results
 
 
 def _failed(req: Request, exc: BaseException, latency: float) -> Completion:
-    return Completion(
-        key=req.key,
-        text="",
-        finish_reason="error",
-        latency_s=latency,
-        error=f"{type(exc).__name__}: {exc}",
-    )
+    return Completion.failed(req.key, f"{type(exc).__name__}: {exc}", latency_s=latency)

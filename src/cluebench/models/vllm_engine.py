@@ -72,10 +72,15 @@ def engine_args(vllm: Any, name: str, o: BackendOptions) -> Any:
     return vllm.EngineArgs(**kwargs)
 
 
-def sampling_params(vllm: Any, req: Request) -> Any:
+def sampling_params(vllm: Any, req: Request, *, keep_special_tokens: bool = False) -> Any:
     d = req.decoding
     return vllm.SamplingParams(
-        temperature=d.temperature, top_p=d.top_p, seed=d.seed, max_tokens=d.max_tokens
+        temperature=d.temperature,
+        top_p=d.top_p,
+        seed=d.seed,
+        max_tokens=d.max_tokens,
+        # Reasoning markers that are special tokens (harmony channels) must survive decoding.
+        **({"skip_special_tokens": False} if keep_special_tokens else {}),
     )
 
 
@@ -84,7 +89,7 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
     first = out.outputs[0]
     reason = first.finish_reason
     finish = {"stop": "stop", "length": "length"}.get(reason, "error")
-    return Completion(
+    return Completion(  # an aborted request keeps what it produced, for the record
         key=req.key,
         text=first.text,
         finish_reason=finish,
@@ -98,6 +103,11 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
 @register("vllm")
 class VLLMBackend(HFTemplateBackend, Backend):
     name = "vllm"
+    option_names = (
+        "max_model_len", "dtype", "tensor_parallel_size", "pipeline_parallel_size",
+        "distributed_executor_backend", "gpu_memory_utilization", "enable_prefix_caching", "trust_remote_code",
+        "keep_special_tokens",
+    )
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)
@@ -111,7 +121,10 @@ class VLLMBackend(HFTemplateBackend, Backend):
             raise BackendError(f"vLLM could not start '{self.source}': {exc}") from exc
         self._tok = self._engine.get_tokenizer()
         self._render, self._system_role, self._template = hf_renderer(
-            self._tok, options.plain_template
+            self._tok,
+            options.plain_template,
+            override=options.chat_template,
+            extra=lambda: self.options.chat_template_kwargs,
         )
         self._tokenizer = HFTokenizer(self._tok)
         self._digest: str | None = None
@@ -152,16 +165,15 @@ class VLLMBackend(HFTemplateBackend, Backend):
                 self._engine.add_request(
                     rid,
                     self._engine_prompt(self.prompt_ids(req.messages)),
-                    sampling_params(self._vllm, req),
+                    sampling_params(
+                        self._vllm, req, keep_special_tokens=self.options.keep_special_tokens
+                    ),
                 )
             # A request the engine refuses (a prompt over max_model_len: VLLMValidationError in
             # vLLM 0.32, ValueError before) is that request's failure, never the batch's.
             except Exception as exc:  # noqa: BLE001
-                on_completion(
-                    Completion(key=req.key, text="", finish_reason="error",
-                               latency_s=time.perf_counter() - start,
-                               error=f"{type(exc).__name__}: {exc}")
-                )
+                on_completion(Completion.failed(req.key, f"{type(exc).__name__}: {exc}",
+                                                latency_s=time.perf_counter() - start))
                 continue
             waiting[rid] = (req, start)
         while waiting and self._engine.has_unfinished_requests():
@@ -170,9 +182,10 @@ class VLLMBackend(HFTemplateBackend, Backend):
                     req, start = waiting.pop(out.request_id)
                     on_completion(to_completion(out, req, time.perf_counter() - start))
         for req, start in waiting.values():  # the engine dropped them without output
-            on_completion(Completion(key=req.key, text="", finish_reason="error",
-                                     latency_s=time.perf_counter() - start,
-                                     error="vLLM engine finished without an output"))
+            on_completion(Completion.failed(
+                req.key, "vLLM engine finished without an output",
+                latency_s=time.perf_counter() - start,
+            ))
 
     def info(self) -> dict:
         o = self.options

@@ -7,27 +7,27 @@ credentialed, task levels/headlines for runs whose results.json lacks a task). N
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
 from cluebench.analysis.aggregate import (
-    ERROR_FLAGS,
+    ALWAYS_FLAGS,
     headline_components,
     is_failed,
-    level_averages,
     level_ci,
+    level_scores,
+    paper_task_score,
     sample_value,
     summarize_task,
 )
 from cluebench.analysis.compare import compare_runs
 from cluebench.analysis.lineage import find_pair, identify
+from cluebench.analysis.published import V3_LABEL, find_published, v3_models, v3_source
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.protocol import load_protocol
 
 N_EXAMPLES = 2  # worst and best samples shown per task and run
 MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
@@ -42,20 +42,9 @@ _SECRET_VALUE = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
-def protocol() -> dict:
-    """The clue-paper protocol file (task levels, headlines, metrics, credentialed flags)."""
-    path = resources.files("cluebench.tasks") / "protocol" / "clue_paper.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
 def credentialed_tasks(runs: list[Run]) -> set[str]:
     """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
-    out = {
-        t
-        for t, spec in (protocol().get("tasks") or {}).items()
-        if spec.get("credentialed")
-    }
+    out = {t for t, spec in load_protocol().tasks.items() if spec.credentialed}
     for run in runs:
         for task, entry in (run.results.get("tasks") or {}).items():
             if isinstance(entry, dict) and entry.get("credentialed"):
@@ -68,21 +57,29 @@ def task_entry(run: Run, task: str) -> dict | None:
     entry = run.task_entry(task)
     if entry:
         return entry
-    spec = (protocol().get("tasks") or {}).get(task)
+    spec = load_protocol().tasks.get(task)
     samples = run.samples(task)
     if not spec or not samples:
         return None
-    return summarize_task(
+    entry = summarize_task(
         samples,
-        level=int(spec["level"]),
-        headline=spec["headline"],
-        metric_names=list(spec["metrics"]),
+        level=spec.level,
+        headline=spec.headline,
+        metric_names=list(spec.metrics),
     )
+    paper = paper_levels()
+    if task in paper["metrics"]:
+        entry["paper_score"] = paper_task_score(entry, paper["metrics"][task], paper["substitutes"])
+    return entry
+
+
+def paper_levels() -> dict:
+    """The protocol's definition of the paper's level score ([paper_levels])."""
+    return load_protocol().paper_levels.as_dict()
 
 
 def levels_map(runs: list[Run]) -> dict[str, list[str]]:
-    levels = dict(protocol().get("levels") or {})
-    return {k: list(v) for k, v in levels.items()}
+    return {k: list(v) for k, v in load_protocol().levels.items()}
 
 
 def scrub(obj: Any) -> Any:
@@ -107,24 +104,33 @@ def unique_labels(runs: list[Run]) -> list[str]:
     ]
 
 
+def _cell(entry: dict | None, headline: str | None = None) -> dict | None:
+    """A leaderboard cell: the entry's headline mean (LongHealth: the mean of its sub-tasks)."""
+    if not entry:
+        return None
+    headline = headline or entry.get("headline") or ""
+    metrics = entry.get("metrics") or {}
+    m = metrics.get(headline)
+    if m and m.get("mean") is not None:
+        return {"mean": m["mean"], "ci": m.get("ci"), "n": entry.get("n")}
+    parts = [metrics.get(c, {}).get("mean") for c in headline_components(headline, list(metrics))]
+    if parts and all(v is not None for v in parts):
+        return {"mean": float(np.mean(parts)), "ci": None, "n": None}
+    return None
+
+
 def leaderboard(
-    runs: list[Run], labels: list[str], tasks: list[str], seed: int
+    runs: list[Run], labels: list[str], tasks: list[str], seed: int, *, published: bool = True
 ) -> dict:
-    """Rows per run: each task's headline (mean, CI) and level averages with joint-bootstrap CIs."""
+    """Rows per run: each task's headline (mean, CI) and the paper's level scores with
+    joint-bootstrap CIs; then (with `published`) the paper's v3 rows, marked as published."""
     levels = levels_map(runs)
+    paper = paper_levels()
     rows = []
     for run, label in zip(runs, labels):
         entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
-        cells = {}
-        for t in tasks:
-            e = entries.get(t)
-            m = (e.get("metrics") or {}).get(e.get("headline")) if e else None
-            cells[t] = (
-                None
-                if not m or m.get("mean") is None
-                else {"mean": m["mean"], "ci": m.get("ci"), "n": e.get("n")}
-            )
-        lv = level_averages(entries, levels)
+        cells = {t: _cell(entries.get(t)) for t in tasks}
+        lv = level_scores(entries, levels, paper)
         for key in levels:
             if lv[key]["mean"] is not None:
                 lv[key]["ci"] = level_ci(
@@ -132,8 +138,20 @@ def leaderboard(
                     entries,
                     lv[key]["tasks"],
                     seed=seed,
+                    components={t: entries[t]["paper_score"]["metrics"] for t in lv[key]["tasks"]
+                                if (entries[t].get("paper_score") or {}).get("metrics")},
                 )
-        rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model})
+        rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model, "published": False})
+    headlines = {}
+    for t in tasks:
+        for run in runs:
+            e = task_entry(run, t)
+            if e:
+                headlines[t] = e.get("headline", "")
+                break
+        else:
+            spec = load_protocol().tasks.get(t)
+            headlines[t] = spec.headline if spec else ""
     best: dict[str, float] = {}
     for key in [*tasks, *levels]:
         vals = [
@@ -143,19 +161,72 @@ def leaderboard(
         vals = [v for v in vals if v is not None]
         if len(vals) > 1:
             best[key] = max(vals)
-    headlines = {}
-    for t in tasks:
-        for run in runs:
-            e = task_entry(run, t)
-            if e:
-                headlines[t] = e.get("headline", "")
-                break
+    if published:
+        for m in v3_models():
+            if m.level1 is None and m.level2 is None:
+                continue
+            entries = m.entries()
+            rows.append({
+                "label": m.name,
+                "cells": {t: _cell(entries.get(t), headlines.get(t)) for t in tasks},
+                "levels": {k: {"mean": m.level(k), "ci": None, "complete": True, "comparable": True,
+                               "tasks": list(levels[k]), "not_comparable": []} for k in levels},
+                "model": {"spec": V3_LABEL, "model_id": m.hf_id or ""},
+                "published": True,
+            })
     return {
         "rows": rows,
         "tasks": tasks,
         "levels": list(levels),
         "best": best,
         "headlines": headlines,
+        "published_source": v3_source() if published else None,
+        "not_comparable": [
+            {"label": r["label"], "level": k, "reasons": lv.get("not_comparable") or []}
+            for r in rows if not r["published"] for k, lv in r["levels"].items()
+            if lv.get("mean") is not None and not lv.get("comparable")
+        ],
+    }
+
+
+def published_differences(runs: list[Run], labels: list[str]) -> list[dict]:
+    """For each run of a model the paper evaluated: ours vs the published value, per task (the
+    task's part of the paper's level score, i.e. the mean of its published metrics) and level."""
+    levels = levels_map(runs)
+    paper = paper_levels()
+    out = []
+    for run, label in zip(runs, labels):
+        name = str(run.model.get("spec") or run.model.get("model_id") or run.path.name)
+        pub = find_published(name) or find_published(str(run.model.get("model_id") or ""))
+        if pub is None:
+            continue
+        entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
+        ours = level_scores(entries, levels, paper)
+        theirs = level_scores(pub.entries(), levels, paper)
+        rows = []
+        for key, members in levels.items():
+            for t in members:
+                mine = (entries.get(t) or {}).get("paper_score") or {}
+                published = theirs[key]["task_scores"].get(t)
+                if mine.get("mean") is None:
+                    continue
+                rows.append(_diff_row(t, mine["mean"], published, mine.get("not_comparable") or [], False))
+            lv = ours[key]
+            if lv["mean"] is not None:
+                rows.append(_diff_row(f"Level {key[5:]}", lv["mean"], pub.level(key), lv["not_comparable"], True))
+        out.append({"label": label, "published_name": pub.name, "hf_id": pub.hf_id, "rows": rows})
+    return out
+
+
+def _diff_row(what: str, ours: float, published: float | None, reasons: list[str], level: bool) -> dict:
+    return {
+        "what": what,
+        "ours": ours,
+        "published": published,
+        "delta": None if published is None else ours - published,
+        "comparable": not reasons,
+        "reasons": reasons,
+        "level": level,
     }
 
 
@@ -186,7 +257,11 @@ def comparisons(
     out, notes = [], []
     for i, j, pair in detect_pairs(runs):
         try:
-            res = compare_runs(runs[i].path, runs[j].path, seed=seed, n_boot=n_boot)
+            # a report shows what it is given: runs of different protocol variants (one model
+            # with thinking on and off) are compared, with the note that says so
+            res = compare_runs(
+                runs[i].path, runs[j].path, seed=seed, n_boot=n_boot, allow_variant=True
+            )
         except ClueError as e:
             notes.append(f"{labels[j]} vs {labels[i]}: {e}")
             continue
@@ -212,9 +287,10 @@ def forest_panels(comps: list[dict]) -> list[dict]:
                     }
                 )
         for key, lv in c["levels"].items():
+            mark = "" if lv.get("comparable") else " *"
             rows.append(
                 {
-                    "label": f"Level {key[5:]} average",
+                    "label": f"Level {key[5:]} (paper's score){mark}",
                     "delta": lv["delta"],
                     "ci": lv["ci"],
                     "level": True,
@@ -272,6 +348,8 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
                 "input": None if redact else _clip(s.get("input")),
                 "reference": None if redact else _clip(s.get("reference")),
                 "output": None if redact else _clip(s.get("output")),
+                "reasoning": None if redact else _clip(s.get("reasoning")),
+                "reasoning_tokens": s.get("reasoning_tokens"),
                 "parsed": None if redact else _clip(s.get("parsed")),
                 "metrics": s.get("metrics") or {},
                 "flags": flags,
@@ -333,8 +411,22 @@ def error_rows(
             errs = e.get("errors") or {}
             seen.update(errs)
             rows.append({"label": label, "task": t, "n": e.get("n"), "errors": errs})
-    flags = [f for f in ERROR_FLAGS if f in seen] + sorted(seen - set(ERROR_FLAGS))
+    # every task's own flags, in the order the tasks list them (results.json keeps that order)
+    order = list(ALWAYS_FLAGS) + [f for r in rows for f in r["errors"]]
+    flags = [f for f in dict.fromkeys(order) if f in seen]
     return rows, flags
+
+
+def reasoning_rows(runs: list[Run], labels: list[str], tasks: list[str]) -> list[dict]:
+    """Per run and task: reasoning length, unfinished share and headline by reasoning length
+    (results.json's `reasoning` entries; none for runs without reasoning)."""
+    rows = []
+    for t in tasks:
+        for run, label in zip(runs, labels):
+            e = task_entry(run, t) or {}
+            if e.get("reasoning"):
+                rows.append({"label": label, "task": t, "reasoning": e["reasoning"]})
+    return rows
 
 
 def all_tasks(runs: list[Run]) -> list[str]:
@@ -357,6 +449,7 @@ def run_summary(run: Run, label: str) -> dict:
         "spec": run.model.get("spec") or "",
         "model_id": run.model.get("model_id") or "",
         "protocol": run.protocol,
+        "reasoning": res.get("reasoning") or run.config.get("reasoning") or {},
         "decoding": res.get("decoding") or run.config.get("decoding") or {},
         "tasks": run.tasks,
         "config": scrub(run.config),

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,23 +15,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cluebench import __version__
 from cluebench.report import collect, figures
+from cluebench.util import fmt_number, fmt_p, write_text_atomic
 
 SEED = 0
 N_BOOT = 2000
 
 
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
 def _fmt_ci(ci: list[float] | None) -> str:
     return "" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _heat(value: float | None, best: float | None) -> str:
@@ -52,9 +41,9 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        fmt=_fmt,
+        fmt=fmt_number,
         fmt_ci=_fmt_ci,
-        fmt_p=_fmt_p,
+        fmt_p=fmt_p,
         heat=_heat,
         tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str),
     )
@@ -127,6 +116,8 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
             }
         )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    published_diffs = collect.published_differences(runs, labels)
+    reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     return {
         "title": title
         or (
@@ -138,12 +129,14 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         "version": __version__,
         "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],
         "board": board,
+        "published_diffs": published_diffs,
         "comparisons": comps,
         "comparison_notes": comp_notes,
         "forest": forest,
         "tasks": task_sections,
         "error_rows": error_rows,
         "error_flags": error_flags,
+        "reasoning_rows": reasoning_rows,
         "redact": redact,
         "redacted_tasks": sorted(secret_tasks),
     }
@@ -156,21 +149,11 @@ def render(context: dict) -> str:
 def write_report(
     run_dirs: list[Path], out: Path, *, redact: bool = False, title: str | None = None
 ) -> Path:
-    """Write the HTML report for these runs to `out` (atomically) and return its path."""
-    html = render(build_context(run_dirs, redact=redact, title=title))
+    """Write the HTML report for these runs to `out` (a file, or a directory to hold
+    report.html), atomically, and return its path."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(
-            tmp, 0o666 & ~umask
-        )  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if out.is_dir():  # `--out DIR`: the report goes into it
+        out = out / "report.html"
+    html = render(build_context(run_dirs, redact=redact, title=title))
+    write_text_atomic(out, html, shared=True)  # a report is meant to be shared
     return out

@@ -10,14 +10,19 @@ from cluebench.run.store import ResponseStore, request_key
 
 
 def keyed_requests(
-    backend: Backend, message_lists: Sequence[Sequence[Message]], decodings: Sequence[Decoding]
+    backend: Backend,
+    message_lists: Sequence[Sequence[Message]],
+    decodings: Sequence[Decoding],
+    reasoning: dict | None = None,
 ) -> tuple[list[Request], list[str]]:
-    """Requests with their cache keys, and each request's rendered prompt."""
+    """Requests with their cache keys, and each request's rendered prompt. `reasoning`: the run's
+    reasoning settings for the key (None for the paper's protocol)."""
     requests, rendered = [], []
     for messages, decoding in zip(message_lists, decodings):
         text = backend.render(messages)
         rendered.append(text)
-        requests.append(Request(request_key(backend.model_id, text, decoding), list(messages), decoding))
+        key = request_key(backend.model_id, text, decoding, reasoning)
+        requests.append(Request(key, list(messages), decoding))
     return requests, rendered
 
 
@@ -69,6 +74,6 @@ def generate_cached(
             done = generate_missing(backend, store, requests, bar.advance)
         errors = store.failures(r.key for r in requests if r.key not in done)
     return [
-        done.get(r.key) or Completion(r.key, "", "error", error=errors.get(r.key, "no answer"))
+        done.get(r.key) or Completion.failed(r.key, errors.get(r.key, "no answer"))
         for r in requests
     ]

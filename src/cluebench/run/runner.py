@@ -7,25 +7,32 @@ no timestamps), so an interrupted-then-resumed run writes exactly what an uninte
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
+from cluebench.errors import ConfigError, DataError, DataProtectionError, RunFileError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
-from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
+from cluebench.models.urls import public_url
+from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
+from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
+from cluebench.util import remove_stale_temps, write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
 from cluebench.run.progress import TaskProgress
+from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
-from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +55,12 @@ class RunSettings:
     bootstrap_seed: int = 0
     write_report: bool = True
     progress: bool | None = None
+    allow_model_change: bool = False
+    protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
+    reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
+    reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
+    notice: Callable[[str], None] | None = None  # one-line messages for the user (auto's decision)
+    reasoning_known: str | None = None  # lineage evidence that the model thinks (for auto)
 
 
 @dataclass
@@ -74,9 +87,22 @@ def default_out(spec: str | None) -> Path:
     return Path("runs") / model_slug(spec)
 
 
-def _decoding(settings: RunSettings, protocol: dict, max_tokens: int) -> Decoding:
-    temperature = protocol["default_temperature"] if settings.temperature is None else settings.temperature
-    seed = protocol["default_seed"] if settings.seed is None else settings.seed
+def _write(writer: Any, path: Path, data: Any) -> None:
+    """An atomic write whose OS errors (read-only directory, full disk) are one clear line; the
+    old file, if any, is untouched and the store keeps every answer."""
+    try:
+        writer(path, data)
+    except OSError as exc:
+        hint = "the disk is full" if exc.errno == 28 else "the run directory is not writable"
+        raise RunFileError(
+            f"cannot write {path}: {exc.strerror or exc} ({hint}; every answer so far is kept in "
+            "responses.sqlite, so the same command resumes once this is fixed)"
+        ) from None
+
+
+def _decoding(settings: RunSettings, protocol: Protocol, max_tokens: int) -> Decoding:
+    temperature = protocol.default_temperature if settings.temperature is None else settings.temperature
+    seed = protocol.default_seed if settings.seed is None else settings.seed
     return Decoding(max_tokens=max_tokens, temperature=float(temperature), top_p=settings.top_p, seed=int(seed))
 
 
@@ -88,17 +114,52 @@ def _check_data_protection(
     if not hosts:
         return []
     bound = [t.id for t in tasks if t.credentialed and not datasets[t.id].synthetic]
-    if bound and not allow:
-        raise DataProtectionError(
-            f"refusing to send credentialed data ({', '.join(bound)}) to remote host(s) "
-            f"{', '.join(hosts)}: PhysioNet's data-use agreement forbids sharing it with third "
-            "parties; pass --allow-remote-credentialed-data only if this endpoint is covered by your DUA"
-        )
+    if bound:
+        DataProtectionError.check(f"credentialed data ({', '.join(bound)})", hosts, allow)
     return bound
 
 
+def check_run_identity(out: Path, identity: dict, allow: bool) -> None:
+    """Refuse to resume a run directory under another model or server: its answers would be
+    mixed with the new one's (an `openai:` name means nothing across servers). Replicas listed
+    together in one run are one identity; `--allow-model-change` overrides (answers are then
+    reused only where the served model's fingerprint, part of every cache key, matches)."""
+    path = out / "config.json"
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        old_model = old["model"]
+        before = old_model.get("identity") or {"model_id": old_model["model_id"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RunFileError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); it says which model made the "
+            "answers in this run directory, so it is not overwritten: restore it, or choose "
+            "another --out"
+        ) from None
+    changed = sorted(k for k in before if k in identity and before[k] != identity[k])
+    if not changed or allow:
+        return
+
+    def show(ident: dict) -> str:
+        where = f" at {', '.join(ident['endpoints'])}" if ident.get("endpoints") else ""
+        return f"{ident.get('model_id')}{where}"
+
+    raise ConfigError(
+        f"{out} holds answers of {show(before)}, but this run is {show(identity)} "
+        f"({', '.join(changed)} differ); a run directory never mixes two models' or servers' "
+        "answers: choose another --out, or pass --allow-model-change if it is the same model"
+    )
+
+
 def _sample_row(
-    task: Task, sample: Sample, rendered: str, completion: Any, score: Any, failed_error: str | None
+    task: Task,
+    sample: Sample,
+    rendered: str,
+    completion: Any,
+    answer: Answer | None,
+    score: Any,
+    failed_error: str | None,
 ) -> dict:
     flags: dict[str, Any] = {
         "failed": completion is None,
@@ -107,30 +168,42 @@ def _sample_row(
         "answer_survived": sample.truncation.answer_survived,
         "length_capped": bool(completion is not None and completion.finish_reason == "length"),
     }
+    if answer is not None:
+        flags.update(answer.flags)
+    # Raised only when they happen, so runs without them keep their files as they were.
+    if not sample.truncation.fits:
+        flags["context_overflow"] = True
+    text = answer.text if answer is not None else (completion.text if completion is not None else None)
+    if completion is not None and not (text or "").strip():
+        flags["empty_answer"] = True  # null/empty content, filtered or reasoning-only replies
+    if completion is not None and completion.finish_reason == "content_filter":
+        flags["content_filtered"] = True
     if score is not None:
         flags.update(score.flags)
     if failed_error is not None:
         flags["error"] = failed_error
     query = next((m["content"] for m in reversed(sample.messages) if m["role"] == "user"), "")
-    return {
-        "id": sample.id,
-        "task": task.id,
-        "cluster": sample.cluster,
-        "subtask": sample.subtask,
-        "prompt_hash": messages_hash(sample.messages),
-        "rendered_hash": text_hash(rendered),
-        "shot_ids": sample.shot_ids,
-        "input": query,
-        "reference": sample.reference,
-        "output": completion.text if completion is not None else None,
-        "parsed": score.parsed if score is not None else None,
-        "metrics": score.metrics if score is not None else {},
-        "flags": flags,
-        "finish_reason": completion.finish_reason if completion is not None else "error",
-        "prompt_tokens": completion.prompt_tokens if completion is not None else None,
-        "completion_tokens": completion.completion_tokens if completion is not None else None,
-        "extra": sample.extra,
-    }
+    return SampleRecord(
+        id=sample.id,
+        task=task.id,
+        cluster=sample.cluster,
+        subtask=sample.subtask,
+        prompt_hash=messages_hash(sample.messages),
+        rendered_hash=text_hash(rendered),
+        shot_ids=sample.shot_ids,
+        input=query,
+        reference=sample.reference,
+        output=answer.text if answer is not None else None,
+        reasoning=answer.reasoning if answer is not None else None,
+        reasoning_tokens=answer.reasoning_tokens if answer is not None else None,
+        parsed=score.parsed if score is not None else None,
+        metrics=score.metrics if score is not None else {},
+        flags=flags,
+        finish_reason=completion.finish_reason if completion is not None else "error",
+        prompt_tokens=completion.prompt_tokens if completion is not None else None,
+        completion_tokens=completion.completion_tokens if completion is not None else None,
+        extra=sample.extra,
+    ).to_dict()
 
 
 def _run_task(
@@ -139,16 +212,42 @@ def _run_task(
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
     scorers: Scorers,
     out: Path,
+    policy: ReasoningPolicy,
 ) -> dict:
-    from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.aggregate import paper_task_score, summarize_task
+    from cluebench.analysis.reasoning import reasoning_summary
 
     budget = BackendBudget(backend)
     samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
-    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
-    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
+    cut = [s for s in samples if s.truncation.truncated]
+    over = [s for s in samples if not s.truncation.fits]
+    if cut or over:
+        log.warning(
+            "%s: %d of %d prompts cut to fit the %d-token context (%d tokens of documents "
+            "dropped)%s; each sample's flags say how much",
+            task.id, len(cut), len(samples), budget.context_length,
+            sum(s.truncation.tokens_dropped for s in cut),
+            f", {len(over)} still longer than the context (flag context_overflow)" if over else "",
+        )
+    context = backend.context_length if policy.active else None
+    decodings = [
+        _decoding(
+            settings,
+            protocol,
+            policy.max_tokens(
+                s.max_tokens,
+                backend.count_prompt_tokens(s.messages) if policy.active else None,
+                context,
+            ),
+        )
+        for s in samples
+    ]
+    requests, rendered = keyed_requests(
+        backend, [s.messages for s in samples], decodings, policy.key_part()
+    )
 
     cached = store.get_many(r.key for r in requests)
     total = len({r.key for r in requests})
@@ -157,48 +256,97 @@ def _run_task(
     errors = store.failures(r.key for r in requests if r.key not in done)
 
     ok = [i for i, r in enumerate(requests) if r.key in done]
-    scores = task.score([samples[i] for i in ok], [done[requests[i].key].text for i in ok], scorers)
+    answers = {
+        i: answer_of(
+            policy, done[requests[i].key], rendered[i], samples[i].max_tokens, backend.tokenizer
+        )
+        for i in ok
+    }
+    if not policy.active:
+        _mark_reasoning_in_output(answers)
+    scores = task.score([samples[i] for i in ok], [answers[i].text for i in ok], scorers)
     score_by_index = dict(zip(ok, scores))
 
     rows = []
     for i, (sample, request) in enumerate(zip(samples, requests)):
         completion = done.get(request.key)
         error = None if completion is not None else errors.get(request.key, "no answer")
-        rows.append(_sample_row(task, sample, rendered[i], completion, score_by_index.get(i), error))
+        rows.append(
+            _sample_row(
+                task, sample, rendered[i], completion, answers.get(i), score_by_index.get(i), error
+            )
+        )
     rows.sort(key=lambda r: r["id"])
-    write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
+    _write(write_jsonl_atomic, out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    metric_names = task.metric_names(scorers)
     summary = summarize_task(
-        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
+        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed,
+        error_flags=task.error_flags,
     )
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
         shot_ids=shot_ids,
-        scorers=scorers.describe(metric_names) if ok else {},
+        scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
-    return summary
+    paper = protocol.paper_levels
+    if task.id in paper.metrics:
+        summary["paper_score"] = paper_task_score(summary, list(paper.metrics[task.id]), dict(paper.substitutes))
+    thinking = reasoning_summary(rows, task.headline, metric_names)
+    if thinking is not None:
+        summary["reasoning"] = thinking
+    return TaskResult.from_dict(summary).to_dict()
+
+
+def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
+    """With reasoning off (the paper's protocol) a thinking model's raw output is scored as it
+    is; flag the outputs that hold a reasoning block (`reasoning_in_output`), on every answer of
+    the task when any has one, so the error analysis shows why such a model scores low."""
+    from cluebench.models.reasoning import split_reasoning
+
+    marked = {i: split_reasoning(a.text).reasoning is not None for i, a in answers.items()}
+    if any(marked.values()):
+        for i, a in answers.items():
+            a.flags["reasoning_in_output"] = marked[i]
 
 
 def run(settings: RunSettings) -> RunOutcome:
     """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
-    from cluebench.analysis.aggregate import level_averages
+    from cluebench.analysis.aggregate import level_averages, level_scores
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
-    protocol = load_protocol()
+    protocol = load_protocol(settings.protocol)
+    validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
     task_options = {
         "budget_subtask1": settings.longhealth_budget,
         "budget_subtask23": settings.longhealth_budget_23,
     }
-    tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
-    datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
+    if not settings.tasks:
+        raise ConfigError("no task selected (--tasks named none); give task ids, all, level1 or level2")
+    tasks = [get_task(t, protocol, **task_options) for t in settings.tasks]
+    datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
+    for t in tasks:
+        shots = t.spec.shots
+        if len(datasets[t.id].rows) <= shots:
+            raise DataError(
+                datasets[t.id].path,
+                f"{len(datasets[t.id].rows)} row(s), but the protocol takes {shots} as few-shot "
+                f"examples, so nothing is left to evaluate; {t.id} needs at least {shots + 1} rows",
+            )
+    scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
+    scorers.check([m for t in tasks for m in t.spec.metrics])
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory (new or a run to resume)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFileError(f"cannot create the run directory {out}: {exc.strerror or exc}") from None
     lock = FileLock(str(out / ".lock"))
     try:
         lock.acquire(timeout=0)
@@ -207,26 +355,49 @@ def run(settings: RunSettings) -> RunOutcome:
             f"another clue process is writing to {out} (lock {out / '.lock'} is held); "
             "wait for it to finish or choose another --out"
         ) from None
+    except OSError as exc:
+        raise RunFileError(
+            f"cannot write to the run directory {out} ({exc.strerror or exc}); fix its "
+            "permissions or choose another --out"
+        ) from None
     try:
-        settings.backend.plain_template = dict(protocol["plain_template"])  # type: ignore[attr-defined]
+        for stale in remove_stale_temps(out):
+            log.info("removed %s, left behind by an interrupted write", stale)
+        settings.backend.plain_template = protocol.plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(settings.model, settings.backend)
         try:
             remote_tasks = _check_data_protection(
                 backend, tasks, datasets, settings.allow_remote_credentialed_data
             )
-            config = _config(settings, protocol, backend, datasets, remote_tasks)
-            write_json_atomic(out / "config.json", config)
-            scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
+            policy = resolve(
+                settings.reasoning,
+                settings.reasoning_budget,
+                backend,
+                notice=settings.notice,
+                known=settings.reasoning_known,
+            )
+            identity = backend.identity()
+            check_run_identity(out, identity, settings.allow_model_change)
+            config = _config(settings, protocol, backend, datasets, remote_tasks, policy)
+            config["model"]["identity"] = identity
+            _write(write_json_atomic, out / "config.json", config)
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
                 for task in tasks:
                     results_tasks[task.id] = _run_task(
-                        task, datasets[task.id], backend, store, settings, protocol, scorers, out
+                        task, datasets[task.id], backend, store, settings, protocol, scorers, out,
+                        policy,
                     )
         finally:
             backend.close()
+        variant = policy.variant()
         results = {
-            "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"]},
+            "protocol": {
+                "id": protocol.id,
+                "sha256": protocol.sha256,
+                **({"variant": variant} if variant else {}),
+            },
+            "reasoning": policy.describe(),
             "model": {
                 "spec": settings.model or "default",
                 "model_id": config["model"]["model_id"],
@@ -234,14 +405,16 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol["levels"]),
+            "levels": level_scores(results_tasks, protocol.levels, protocol.paper_levels.as_dict()),
+            "headline_levels": level_averages(results_tasks, protocol.levels),
         }
-        write_json_atomic(out / "results.json", results)
+        _write(write_json_atomic, out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
             from cluebench.report.html import write_report
 
-            report = write_report([out], out / "report.html")
+            _write(lambda path, runs: write_report(runs, path), out / "report.html", [out])
+            report = out / "report.html"
         n_failed = sum(int(t.get("n_failed", 0)) for t in results_tasks.values())
         return RunOutcome(out=out, results=results, report=report, n_failed=n_failed)
     finally:
@@ -249,17 +422,26 @@ def run(settings: RunSettings) -> RunOutcome:
 
 
 def _config(
-    settings: RunSettings, protocol: dict, backend: Backend, datasets: dict, remote_tasks: list[str]
+    settings: RunSettings,
+    protocol: Protocol,
+    backend: Backend,
+    datasets: dict,
+    remote_tasks: list[str],
+    policy: ReasoningPolicy,
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
+    options["base_urls"] = [public_url(u) for u in options["base_urls"]]  # no passwords, keys
+    if options.get("chat_template"):  # the override's text is long; its sha256 is in "model"
+        options["chat_template"] = "(given; see model.chat_template_sha256)"
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {
-        "cluebench_run": 1,
-        "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"], "version": protocol["version"]},
+        "cluebench_run": FORMAT_VERSION,
+        "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
-        "decoding": decoding | {"max_tokens": {t: protocol["tasks"][t]["max_new_tokens"] for t in datasets}},
+        "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
+        "reasoning": policy.describe(),
         "tasks": list(datasets),
         "limit": settings.limit,
         "data": {

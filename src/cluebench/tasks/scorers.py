@@ -3,6 +3,7 @@ load, so one instance serves every task of a run, and only tasks that need them 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -36,19 +37,29 @@ class Scorers:
             self._entities = get_extractor(self._entity_kind)
         return self._entities
 
+    def check(self, metric_names: list[str]) -> None:
+        """Validate the settings of the scorers these metrics need, before any request is sent
+        (a bad `--bertscore-layers` must not surface after every answer was paid for)."""
+        if any(m.startswith("bertscore") for m in metric_names):
+            self.bertscore.check()
+
     @property
     def entity_prefix(self) -> str:
         return str(self.entities.metric_prefix)
 
-    def describe(self, metric_names: list[str]) -> dict:
-        """What produced the numbers, for results.json (only the scorers this task used)."""
+    def describe(self, kinds: Iterable[str]) -> dict:
+        """What produced the numbers, for results.json: one entry per scorer kind a task used
+        (`Task.scorer_kinds`: "bertscore", "entities", "icd10")."""
         out: dict = {}
-        if any(m.startswith("bertscore") for m in metric_names):
-            out["bertscore"] = self.bertscore.describe()
-        if any(m.startswith(("entity_", "umls_")) for m in metric_names):
-            out["entities"] = self.entities.describe()
-        if any(m.startswith("icd_") for m in metric_names):
-            from cluebench.metrics.icd10 import library_info
+        for kind in kinds:
+            if kind == "bertscore":
+                out["bertscore"] = self.bertscore.describe()
+            elif kind == "entities":
+                out["entities"] = self.entities.describe()
+            elif kind == "icd10":
+                from cluebench.metrics.icd10 import library_info
 
-            out["icd10"] = library_info()
+                out["icd10"] = library_info()
+            else:
+                raise ValueError(f"unknown scorer kind {kind!r}")
         return out

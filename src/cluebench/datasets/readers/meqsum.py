@@ -8,6 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from cluebench.datasets.readers import PublicSource, reader
 from cluebench.datasets._io import IdRegistry, type_name
 from cluebench.errors import DataError
 
@@ -37,8 +38,29 @@ def _cell_text(path: Path, value: object, line: int, field: str, *, required: bo
     return value
 
 
+@reader(
+    "meqsum",
+    source=PublicSource(
+        task="meqsum",
+        url="https://raw.githubusercontent.com/abachaa/MeQSum/51e36cf65c12602333b6fdc3ae8ecf10430529f7/"
+        "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+        sha256="abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea",
+        licence="CC BY 4.0; cite Ben Abacha & Demner-Fushman, ACL 2019",
+    ),
+)
 def read_meqsum(path: Path, raw: bytes) -> list[dict]:
-    """Rows ``{"id": File or "row-N", "CHQ", "Summary", "File"}``; N and line are sheet rows."""
+    """Rows ``{"id": File or "row-N", "CHQ", "Summary", "File"}``; N and line are sheet rows.
+
+    openpyxl's read-only mode parses the sheet XML lazily, so broken XML surfaces while rows are
+    read: it becomes a DataError like every other malformed file."""
+    try:
+        return _read_rows(path, raw)
+    except (SyntaxError, zipfile.BadZipFile, EOFError) as exc:  # ElementTree's and lxml's
+        # ParseError both derive from SyntaxError
+        raise DataError(path, f"not a readable .xlsx workbook: broken sheet XML ({exc})") from None
+
+
+def _read_rows(path: Path, raw: bytes) -> list[dict]:
     wb, ws = _open_sheet(path, raw)
     try:
         rows_iter = ws.iter_rows(values_only=True)
