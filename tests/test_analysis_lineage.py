@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cluebench.terminal import format_models_table
 from cluebench.analysis.lineage import (
     find_pair,
-    format_models_table,
     identify,
     load_lineage,
 )
@@ -75,6 +75,6 @@ def test_identify_and_table():
         "candidate",
         "aaditya/Llama3-OpenBioLLM-70B",
     )
-    table = format_models_table()
+    table = format_models_table(load_lineage())
     assert "epfl-llm/meditron-7b" in table and "meta-llama/Llama-2-7b-hf" in table
     assert table.count("\n") > len(load_lineage())

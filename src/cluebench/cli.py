@@ -91,8 +91,8 @@ def _data_dir(value: str | None) -> Path | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cluebench.run.report_cli import print_run_summary
     from cluebench.run.runner import RunSettings, run
+    from cluebench.terminal import print_run_summary
     from cluebench.tasks.protocol import expand_task_selection
 
     settings = RunSettings(
@@ -112,6 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         bertscore_layers=args.bertscore_layers,
         entity_extractor=args.entity_extractor,
         write_report=not args.no_report,
+        full=args.full,
     )
     outcome = run(settings)
     print_run_summary(outcome)
@@ -125,14 +126,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
     else:
-        from cluebench.run.report_cli import print_score
+        from cluebench.terminal import print_score
 
         print_score(result)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from cluebench.analysis.compare import compare_runs, format_comparison
+    from cluebench.analysis.compare import compare_runs
+    from cluebench.terminal import format_comparison
 
     result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
@@ -160,14 +162,20 @@ def cmd_data(args: argparse.Namespace) -> int:
         if data_dir is None:
             raise ConfigError("clue data check needs --data-dir DIR (or CLUE_DATA_DIR)")
         results = datasets.check_data_dir(data_dir)
-        print(datasets.format_check_report(results))
+        from cluebench.tasks.protocol import load_protocol
+        from cluebench.terminal import format_check_report
+
+        paper_n = {t: int(spec.get("n_paper", 0)) for t, spec in load_protocol()["tasks"].items()}
+        print(format_check_report(results, paper_n))
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
         dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
         from cluebench.tasks.protocol import expand_task_selection
 
         results = datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
-        print(datasets.format_fetch_report(results))
+        from cluebench.terminal import format_fetch_report
+
+        print(format_fetch_report(results))
         return 0
     if args.action == "demo":
         import shutil
@@ -175,7 +183,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
         dest = Path(args.data_dir or "clue-demo-data")
         src = Path(str(resources.files("cluebench.datasets") / "demo"))
-        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py", "*.toml", "__pycache__"))
         print(f"wrote the synthetic demo set (all six tasks, upstream formats) to {dest}")
         return 0
     raise ConfigError(f"unknown data action {args.action}")
@@ -188,9 +196,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from cluebench.analysis.lineage import format_models_table
+    from cluebench.analysis.lineage import load_lineage
+    from cluebench.terminal import format_models_table
 
-    print(format_models_table())
+    print(format_models_table(load_lineage()))
     return 0
 
 
@@ -215,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--full", action="store_true", help="run the synthetic demo set at full size and the paper's budgets (default on the demo set: demo sizes, minutes on a laptop; real data always runs at full size)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score predictions made elsewhere")

@@ -14,7 +14,6 @@ correction across every p-value in the table. Level deltas average the tasks' he
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -335,83 +334,3 @@ def _levels(
                 f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}"
             )
     return out
-
-
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def format_comparison(result: dict) -> str:
-    """A readable terminal rendering of compare_runs' result."""
-    from rich.console import Console
-    from rich.table import Table
-
-    b, c = result["base"]["label"], result["candidate"]["label"]
-    table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
-    for col, just in (
-        ("task", "left"),
-        ("metric", "left"),
-        ("base", "right"),
-        ("candidate", "right"),
-        ("Δ", "right"),
-        ("95% CI", "right"),
-        ("p", "right"),
-        ("p (Holm)", "right"),
-        ("n", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for task, metrics in result["tasks"].items():
-        for j, (name, m) in enumerate(metrics.items()):
-            ci = m["ci"]
-            table.add_row(
-                task if j == 0 else "",
-                name,
-                _fmt(m["base"]),
-                _fmt(m["candidate"]),
-                _fmt(m["delta"]),
-                "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]),
-                _fmt_p(m["p_holm"]),
-                str(m["n"]),
-            )
-        table.add_section()
-    for key, lv in result["levels"].items():
-        ci = lv["ci"]
-        table.add_row(
-            key.replace("level", "Level "),
-            f"mean of {lv['n_tasks']} headlines",
-            _fmt(lv["base"]),
-            _fmt(lv["candidate"]),
-            _fmt(lv["delta"]),
-            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            _fmt_p(lv["p"]),
-            "",
-            "",
-        )
-    buf = io.StringIO()
-    console = Console(file=buf, width=130, force_terminal=False, color_system=None)
-    console.print(table)
-    if result.get("pair"):
-        p = result["pair"]
-        console.print(
-            f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
-            f"{'verified' if p['verified'] else 'unverified'})"
-        )
-    for task, m in result["matched"].items():
-        console.print(
-            f"{task}: {m['n_matched']} matched samples "
-            f"(base {m['n_base']}, candidate {m['n_candidate']})"
-        )
-    for note in result["notes"]:
-        console.print(f"note: {note}")
-    console.print(
-        "p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
-        "Holm-corrected across the table."
-    )
-    return buf.getvalue()

@@ -8,7 +8,6 @@ the HF id or its last part, case-insensitively, inside paths and GGUF file names
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -147,29 +146,3 @@ def identify(model_spec_or_id: str) -> tuple[str, str] | None:
             if s and (best is None or s > best[0]):
                 best = (s, role, hf_id)
     return (best[1], best[2]) if best else None
-
-
-def format_models_table() -> str:
-    """The lineage as a terminal table (for `clue models`)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Biomedical models and their general bases", show_lines=False)
-    table.add_column("biomedical model")
-    table.add_column("base model")
-    table.add_column("relation")
-    table.add_column("verified")
-    table.add_column("source / note")
-    for p in _load():
-        text = p.source + (f" — {p.note}" if p.note else "")
-        table.add_row(
-            p.candidate, p.base, p.relation, "yes" if p.verified else "no", text
-        )
-    buf = io.StringIO()
-    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
-    console.print(table)
-    console.print(
-        "verified = stated on the model card as far as checked; written offline, "
-        "check the cards before citing."
-    )
-    return buf.getvalue()

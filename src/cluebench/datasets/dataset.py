@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,23 @@ def demo_path(task: str) -> Path:
     """The bundled synthetic file for `task`, at the same relative path as upstream."""
     _check_task(task)
     return DEMO_DIR / DATA_FILES[task]
+
+
+DEMO_SETTINGS = DEMO_DIR / "demo_run.toml"
+
+
+@lru_cache(maxsize=1)
+def _demo_table() -> dict[str, dict]:
+    import tomllib
+
+    return tomllib.loads(DEMO_SETTINGS.read_text(encoding="utf-8"))
+
+
+def demo_settings(task: str) -> dict:
+    """The demo sizes of `task` on the synthetic demo set (`demo/demo_run.toml`): `limit`, and for
+    LongHealth `budget_subtask1`/`budget_subtask23`. Not the paper's settings."""
+    _check_task(task)
+    return dict(_demo_table().get(task, {}))
 
 
 def resolve_data_dir(data_dir: Path | None) -> Path | None:

@@ -60,13 +60,19 @@ def generate_cached(
     progress_label: str | None = None,
 ) -> list[Completion]:
     """Completions in input order, through the store at `store_path` (resume = call again)."""
-    from cluebench.run.progress import TaskProgress
+    from cluebench.terminal import PendingRequest, RunProgress, TaskPlan
 
     requests, _ = keyed_requests(backend, message_lists, [decoding] * len(message_lists))
+    label = progress_label or "generate"
     with ResponseStore(store_path) as store:
-        cached = len(store.get_many(r.key for r in requests))
-        with TaskProgress(progress_label or "generate", total=len(set(r.key for r in requests)), done=cached) as bar:
-            done = generate_missing(backend, store, requests, bar.advance)
+        cached = store.get_many(r.key for r in requests)
+        missing = {r.key: r for r in requests if r.key not in cached}
+        pending = [PendingRequest(backend.count_prompt_tokens(r.messages), decoding.max_tokens) for r in missing.values()]
+        plan = TaskPlan(label, total=len(cached) + len(missing), cached=len(cached), pending=pending)
+        with RunProgress([plan]) as progress:
+            progress.start_task(label)
+            done = generate_missing(backend, store, requests, progress.advance)
+            progress.finish_task(label)
         errors = store.failures(r.key for r in requests if r.key not in done)
     return [
         done.get(r.key) or Completion(r.key, "", "error", error=errors.get(r.key, "no answer"))

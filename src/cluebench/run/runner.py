@@ -20,12 +20,12 @@ from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
-from cluebench.run.progress import TaskProgress
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
+from cluebench.terminal import PendingRequest, RunProgress, TaskPlan, note
 
 
 @dataclass
@@ -47,7 +47,9 @@ class RunSettings:
     entity_extractor: str = "auto"
     bootstrap_seed: int = 0
     write_report: bool = True
-    progress: bool | None = None
+    progress: bool | str | None = None  # None: bars on a terminal, log lines elsewhere; False: off
+    full: bool = False  # the synthetic demo set at full size (no demo limits and budgets)
+    progress_interval_s: float = 30.0
 
 
 @dataclass
@@ -133,29 +135,73 @@ def _sample_row(
     }
 
 
-def _run_task(
-    task: Task,
+@dataclass
+class _Prepared:
+    """A task ready to run: its samples and keyed requests, and what the store already has."""
+
+    task: Task
+    dataset: Any
+    samples: list[Sample]
+    shot_ids: list[str]
+    requests: list
+    rendered: list[str]
+    plan: TaskPlan
+    demo: dict | None
+
+
+def _prepare(
+    task_id: str,
     dataset: Any,
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
     protocol: dict,
+) -> _Prepared:
+    """Build a task's prompts (demo sizes on the demo set unless --full) and look them up."""
+    from cluebench.datasets import demo_settings
+
+    demo = demo_settings(task_id) if dataset.synthetic and not settings.full else None
+    limit = settings.limit if settings.limit is not None else (demo or {}).get("limit")
+    options: dict[str, Any] = {}
+    if task_id == "longhealth":
+        options = {
+            "budget_subtask1": settings.longhealth_budget or (demo or {}).get("budget_subtask1"),
+            "budget_subtask23": settings.longhealth_budget_23 or (demo or {}).get("budget_subtask23"),
+        }
+    task = get_task(task_id, protocol, **options)
+    samples, shot_ids = task.build_samples(dataset.rows, BackendBudget(backend), limit)
+    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
+    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
+    cached = store.get_many(r.key for r in requests)
+    pending: dict[str, PendingRequest] = {}
+    for sample, request in zip(samples, requests):
+        if request.key not in cached and request.key not in pending:
+            pending[request.key] = PendingRequest(backend.count_prompt_tokens(sample.messages), sample.max_tokens)
+    total = len({r.key for r in requests})
+    plan = TaskPlan(task_id, total=total, cached=total - len(pending), pending=list(pending.values()))
+    applied = None
+    if demo is not None:
+        applied = {k: v for k, v in {"limit": limit, **options}.items() if v is not None}
+    return _Prepared(task, dataset, samples, shot_ids, requests, rendered, plan, applied)
+
+
+def _run_task(
+    prep: _Prepared,
+    backend: Backend,
+    store: ResponseStore,
+    settings: RunSettings,
     scorers: Scorers,
     out: Path,
+    progress: RunProgress,
 ) -> dict:
     from cluebench.analysis.aggregate import summarize_task
 
-    budget = BackendBudget(backend)
-    samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
-    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
-    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
-
-    cached = store.get_many(r.key for r in requests)
-    total = len({r.key for r in requests})
-    with TaskProgress(task.id, total=total, done=len(cached), enabled=settings.progress) as bar:
-        done = generate_missing(backend, store, requests, bar.advance)
+    task, dataset, samples, requests = prep.task, prep.dataset, prep.samples, prep.requests
+    progress.start_task(task.id)
+    done = generate_missing(backend, store, requests, progress.advance)
     errors = store.failures(r.key for r in requests if r.key not in done)
 
+    progress.set_phase("scoring")
     ok = [i for i, r in enumerate(requests) if r.key in done]
     scores = task.score([samples[i] for i in ok], [done[requests[i].key].text for i in ok], scorers)
     score_by_index = dict(zip(ok, scores))
@@ -164,7 +210,7 @@ def _run_task(
     for i, (sample, request) in enumerate(zip(samples, requests)):
         completion = done.get(request.key)
         error = None if completion is not None else errors.get(request.key, "no answer")
-        rows.append(_sample_row(task, sample, rendered[i], completion, score_by_index.get(i), error))
+        rows.append(_sample_row(task, sample, prep.rendered[i], completion, score_by_index.get(i), error))
     rows.sort(key=lambda r: r["id"])
     write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
 
@@ -175,10 +221,35 @@ def _run_task(
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
-        shot_ids=shot_ids,
+        shot_ids=prep.shot_ids,
         scorers=scorers.describe(metric_names) if ok else {},
     )
+    if prep.demo is not None:
+        summary["demo"] = prep.demo
+    progress.finish_task(task.id)
     return summary
+
+
+def _progress_mode(value: bool | str | None) -> str | None:
+    if value is None or value is True:
+        return None if value is None else "bar"
+    if value is False:
+        return "off"
+    return str(value)
+
+
+def _start_note(prepared: list[_Prepared]) -> str | None:
+    """What the user must know before waiting: that this is the demo set, and at which size."""
+    demo = [p.task.id for p in prepared if p.dataset.synthetic]
+    if not demo:
+        return None
+    which = "all tasks" if len(demo) == len(prepared) else ", ".join(demo)
+    sized = any(p.demo for p in prepared)
+    return (
+        f"no data found for {which}: running the bundled SYNTHETIC demo set"
+        + (" at demo sizes and budgets (not the paper's; --full for the whole demo set)" if sized else "")
+        + "; --data-dir or CLUE_DATA_DIR for real data"
+    )
 
 
 def run(settings: RunSettings) -> RunOutcome:
@@ -190,11 +261,12 @@ def run(settings: RunSettings) -> RunOutcome:
     protocol = load_protocol()
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
-    task_options = {
+    user_budgets = {
         "budget_subtask1": settings.longhealth_budget,
         "budget_subtask23": settings.longhealth_budget_23,
     }
-    tasks = [get_task(t, protocol, **(task_options if t == "longhealth" else {})) for t in settings.tasks]
+    # built here so that unknown tasks and bad budgets fail before any model is loaded
+    tasks = [get_task(t, protocol, **(user_budgets if t == "longhealth" else {})) for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
@@ -214,15 +286,31 @@ def run(settings: RunSettings) -> RunOutcome:
             remote_tasks = _check_data_protection(
                 backend, tasks, datasets, settings.allow_remote_credentialed_data
             )
-            config = _config(settings, protocol, backend, datasets, remote_tasks)
-            write_json_atomic(out / "config.json", config)
-            scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
-                for task in tasks:
-                    results_tasks[task.id] = _run_task(
-                        task, datasets[task.id], backend, store, settings, protocol, scorers, out
-                    )
+                prepared = [
+                    _prepare(t.id, datasets[t.id], backend, store, settings, protocol) for t in tasks
+                ]
+                config = _config(settings, protocol, backend, datasets, remote_tasks, prepared)
+                write_json_atomic(out / "config.json", config)
+                scorers = Scorers(
+                    settings.bertscore_model,
+                    settings.bertscore_layers,
+                    settings.entity_extractor,
+                    cache=store,
+                    protocol_sha256=protocol["_sha256"],
+                )
+                mode = _progress_mode(settings.progress)
+                start = _start_note(prepared)
+                if start and mode != "off":
+                    note(start, style="yellow")
+                with RunProgress(
+                    [p.plan for p in prepared], mode, interval_s=settings.progress_interval_s
+                ) as progress:
+                    for prep in prepared:
+                        results_tasks[prep.task.id] = _run_task(
+                            prep, backend, store, settings, scorers, out, progress
+                        )
         finally:
             backend.close()
         results = {
@@ -249,7 +337,12 @@ def run(settings: RunSettings) -> RunOutcome:
 
 
 def _config(
-    settings: RunSettings, protocol: dict, backend: Backend, datasets: dict, remote_tasks: list[str]
+    settings: RunSettings,
+    protocol: dict,
+    backend: Backend,
+    datasets: dict,
+    remote_tasks: list[str],
+    prepared: list[_Prepared],
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
@@ -269,6 +362,8 @@ def _config(
         "backend_options": options,
         "longhealth_budget": settings.longhealth_budget,
         "longhealth_budget_23": settings.longhealth_budget_23,
+        "full": settings.full,
+        "demo": {p.task.id: p.demo for p in prepared if p.demo is not None},
         "scoring": {
             "bertscore_model": settings.bertscore_model,
             "bertscore_layers": settings.bertscore_layers,
