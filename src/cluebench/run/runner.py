@@ -167,9 +167,14 @@ def _prepare(
         options = {
             "budget_subtask1": settings.longhealth_budget or (demo or {}).get("budget_subtask1"),
             "budget_subtask23": settings.longhealth_budget_23 or (demo or {}).get("budget_subtask23"),
+            "repeats": (demo or {}).get("repeats"),
         }
     task = get_task(task_id, protocol, **options)
     samples, shot_ids = task.build_samples(dataset.rows, BackendBudget(backend), limit)
+    cap = (demo or {}).get("max_new_tokens")
+    if cap is not None:  # the demo's generation budget: a 135M model that rambles stops sooner
+        for s in samples:
+            s.max_tokens = min(s.max_tokens, int(cap))
     decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
     requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
     cached = store.get_many(r.key for r in requests)
@@ -181,7 +186,7 @@ def _prepare(
     plan = TaskPlan(task_id, total=total, cached=total - len(pending), pending=list(pending.values()))
     applied = None
     if demo is not None:
-        applied = {k: v for k, v in {"limit": limit, **options}.items() if v is not None}
+        applied = {k: v for k, v in {"limit": limit, **options, "max_new_tokens": cap}.items() if v is not None}
     return _Prepared(task, dataset, samples, shot_ids, requests, rendered, plan, applied)
 
 

@@ -127,14 +127,17 @@ class LongHealthTask(Task):
         budget_subtask1: int | None = None,
         budget_subtask23: int | None = None,
         seed: int | None = None,
+        repeats: int | None = None,
     ) -> None:
         super().__init__(spec, protocol)
-        for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23)):
+        for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23), ("repeats", repeats)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"LongHealth {name} must be a positive number of tokens, got {value!r}")
         self.settings: dict = spec["settings"]
         self.budget_subtask1 = budget_subtask1
         self.budget_subtask23 = budget_subtask23
+        # prompts per question and sub-task: the protocol's 5 unless a smaller demo asks for fewer
+        self.repeats = int(self.settings["repeats"]) if repeats is None else repeats
         self.seed = int(protocol["shot_seed"]) if seed is None else int(seed)
         # Token ids per document text, per model (budget object, held weakly so a finished model
         # can be freed): each document is encoded once per model.
@@ -355,7 +358,7 @@ class LongHealthTask(Task):
             for subtask in SUBTASKS:
                 token_limit = self.token_limit(subtask, budget)
                 room = self.room(budget, question, subtask, token_limit)
-                for repeat in range(int(self.settings["repeats"])):
+                for repeat in range(self.repeats):
                     samples.append(
                         self._sample(
                             budget,
