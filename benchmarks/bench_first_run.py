@@ -88,19 +88,19 @@ def settings_comparison(reps: int, gen_tokens: int) -> None:
     from cluebench.models.base import BackendOptions, Decoding, Request
     from cluebench.models.embedded import default_model_path
     from cluebench.run.budget import BackendBudget
-    from cluebench.tasks.protocol import load_protocol
+    from cluebench.protocol import load_protocol
     from cluebench.tasks.registry import get_task
     from cluebench.datasets import demo_settings
 
     protocol = load_protocol()
-    backend = load_backend(None, BackendOptions(plain_template=dict(protocol["plain_template"])))
+    backend = load_backend(None, BackendOptions(plain_template=protocol.plain_template.as_dict()))
     budget = BackendBudget(backend)
     prompts = {}
     lh = demo_settings("longhealth")
     task = get_task("longhealth", protocol, budget_subtask1=lh.get("budget_subtask1"), budget_subtask23=lh.get("budget_subtask23"))
-    samples, _ = task.build_samples(resolve_dataset("longhealth", None).rows, budget, 1)
+    samples, _ = task.build_samples(resolve_dataset("longhealth", None, protocol).rows, budget, 1)
     prompts["longhealth"] = max(samples, key=lambda s: backend.count_prompt_tokens(s.messages)).messages
-    ps, _ = get_task("problem_summary", protocol).build_samples(resolve_dataset("problem_summary", None).rows, budget, 1)
+    ps, _ = get_task("problem_summary", protocol).build_samples(resolve_dataset("problem_summary", None, protocol).rows, budget, 1)
     prompts["problem_summary"] = ps[0].messages
     ids = {name: backend.prompt_ids(m) for name, m in prompts.items()}
     info = backend.info()

@@ -38,12 +38,12 @@ def main() -> int:
     from cluebench.run.runner import RunSettings, run
     from cluebench.run.store import ResponseStore
     from cluebench.datasets import resolve_dataset
-    from cluebench.tasks.protocol import load_protocol
+    from cluebench.protocol import load_protocol
     from cluebench.tasks.registry import get_task
 
     data_dir = Path(args.data_dir) if Path(args.data_dir).is_dir() else None
     protocol = load_protocol()
-    opts = BackendOptions(plain_template=dict(protocol["plain_template"]))
+    opts = BackendOptions(plain_template=protocol.plain_template.as_dict())
     work = Path(tempfile.mkdtemp(prefix="clue-bench-"))
     try:
         backend = load_backend(None, opts)
@@ -59,7 +59,7 @@ def main() -> int:
             """Side A1: the runner's generation stage (prompts, counts, keys, fresh store, commits)."""
             t0 = time.perf_counter()
             samples, _ = task.build_samples(dataset.rows, BackendBudget(backend), args.n)
-            decoding = Decoding(max_tokens=samples[0].max_tokens, temperature=0.0, seed=protocol["default_seed"])
+            decoding = Decoding(max_tokens=samples[0].max_tokens, temperature=0.0, seed=protocol.default_seed)
             requests, rendered = keyed_requests(backend, [s.messages for s in samples], [decoding] * len(samples))
             with ResponseStore(work / f"stage{rep}.sqlite") as store:
                 done = generate_missing(backend, store, requests)
@@ -76,16 +76,16 @@ def main() -> int:
                 texts.append(out["choices"][0]["text"])
             return time.perf_counter() - t0, texts
 
-        max_tokens = int(protocol["tasks"]["meqsum"]["max_new_tokens"])
+        max_tokens = protocol.task("meqsum").max_new_tokens
         stage_times, bare_times = [], []
         for rep in range(args.reps):  # alternate the order so background load hits both sides alike
             if rep % 2 == 0:
                 t, rendered, answers = stage(rep)
                 stage_times.append(t)
-                tb, bare_texts = bare(rendered, max_tokens, protocol["default_seed"])
+                tb, bare_texts = bare(rendered, max_tokens, protocol.default_seed)
                 bare_times.append(tb)
             else:
-                tb, bare_texts = bare(rendered, max_tokens, protocol["default_seed"])
+                tb, bare_texts = bare(rendered, max_tokens, protocol.default_seed)
                 bare_times.append(tb)
                 t, rendered, answers = stage(rep)
                 stage_times.append(t)

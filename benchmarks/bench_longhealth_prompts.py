@@ -38,7 +38,7 @@ def main() -> int:
     from cluebench.run.budget import BackendBudget
     from cluebench.tasks.base import PromptBudget
     from cluebench.tasks.longhealth import LongHealthTask
-    from cluebench.tasks.protocol import load_protocol
+    from cluebench.protocol import load_protocol
 
     class NaiveLongHealthTask(LongHealthTask):
         """Re-encodes a document every time a prompt needs its tokens (no cache)."""
@@ -47,14 +47,14 @@ def main() -> int:
             return tuple(budget.encode(text))
 
     protocol = load_protocol()
-    spec = protocol["tasks"]["longhealth"]
+    spec = protocol.task("longhealth")
     with tempfile.TemporaryDirectory(prefix="clue-lh-bench-") as tmp:
         path = Path(tmp) / "benchmark_v5.json"
         path.write_text(json.dumps(make_benchmark(args.patients, args.docs)), encoding="utf-8")
         data = json.loads(path.read_text(encoding="utf-8"))
     rows = [{"id": pid, **patient} for pid, patient in data.items()]
 
-    backend = load_backend(None, BackendOptions(plain_template=dict(protocol["plain_template"])))
+    backend = load_backend(None, BackendOptions(plain_template=protocol.plain_template.as_dict()))
     budget = BackendBudget(backend)
     n_docs = sum(len(p["texts"]) for p in data.values())
     n_questions = sum(len(p["questions"]) for p in data.values())

@@ -76,7 +76,7 @@ def main() -> int:
     from cluebench.metrics.entities import entity_scores, get_extractor
     from cluebench.metrics.rouge import rouge_scores
     from cluebench.tasks.base import Sample
-    from cluebench.tasks.protocol import load_protocol
+    from cluebench.protocol import load_protocol
     from cluebench.tasks.registry import get_task
     from cluebench.tasks.scorers import Scorers
 

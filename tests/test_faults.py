@@ -21,7 +21,7 @@ import pytest
 
 from cluebench.cli import main
 from cluebench.models.base import BackendOptions
-from cluebench.run.atomic import write_json_atomic
+from cluebench.util import write_json_atomic
 from cluebench.run.runner import RunSettings, run
 from cluebench.testing.stub_openai import StubServer
 

@@ -196,10 +196,10 @@ def test_embedded_model_end_to_end(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp")
     from cluebench.models import load_backend
     from cluebench.run.store import ResponseStore
-    from cluebench.tasks.protocol import load_protocol
+    from cluebench.protocol import load_protocol
 
     notes = _write_notes(tmp_path / "discharge.csv")
-    options = BackendOptions(n_ctx=4096, n_threads=2, plain_template=dict(load_protocol()["plain_template"]))
+    options = BackendOptions(n_ctx=4096, n_threads=2, plain_template=load_protocol().plain_template.as_dict())
     backend = load_backend(None, options)
     store, out = tmp_path / "store.sqlite", tmp_path / "MeDiSumQA.json"
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cluebench.metrics._protocol import task_setting
+from cluebench.protocol import load_protocol
 from cluebench.metrics.answers import (
     longhealth_lenient,
     longhealth_strict,
@@ -10,7 +10,8 @@ from cluebench.metrics.answers import (
     mednli_strict_label,
 )
 
-ANSWER_REGEX = task_setting("longhealth", "answer_regex")
+ANSWER_REGEX = load_protocol().task("longhealth").settings.answer_regex
+LABELS = load_protocol().task("mednli").settings.labels
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_mednli_reference_rule(output, gold, correct):
     ],
 )
 def test_mednli_strict_label(output, label):
-    assert mednli_strict_label(output) == label
+    assert mednli_strict_label(output, LABELS) == label
 
 
 def test_longhealth_strict_is_the_reference_regex():

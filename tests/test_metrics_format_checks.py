@@ -9,7 +9,11 @@ from cluebench.metrics.format_checks import (
     single_question_violation,
 )
 
+from cluebench.protocol import load_protocol
+
 LABELS = ("entailment", "neutral", "contradiction")
+CODES_PREFIX = load_protocol().task("medisumcode").settings.codes_prefix_regex
+ANSWER_PREFIX = load_protocol().task("longhealth").settings.answer_prefix
 
 
 @pytest.mark.parametrize(
@@ -44,7 +48,7 @@ def test_label_only(output, violation):
     ],
 )
 def test_codes_only(output, violation):
-    assert codes_only_violation(output) is violation
+    assert codes_only_violation(output, None, CODES_PREFIX) is violation
 
 
 @pytest.mark.parametrize(
@@ -61,7 +65,7 @@ def test_codes_only(output, violation):
     ],
 )
 def test_answer_sentence(output, violation):
-    assert answer_sentence_violation(output) is violation
+    assert answer_sentence_violation(output, ANSWER_PREFIX) is violation
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,10 @@
 import pytest
 
 from cluebench.metrics import icd10
-from cluebench.metrics._protocol import _protocol, task_setting
+from cluebench.protocol import load_protocol
 
-REFERENCE_REGEX = task_setting("medisumcode", "code_regex")
-FIXED_REGEX = task_setting("medisumcode", "code_regex_fixed")
+REFERENCE_REGEX = load_protocol().task("medisumcode").settings.code_regex
+FIXED_REGEX = load_protocol().task("medisumcode").settings.code_regex_fixed
 
 
 def test_normalize():
@@ -84,7 +84,7 @@ def test_code_scores_names_match_protocol_metrics():
     assert scores["icd_exact_p"] == pytest.approx(50.0)
     assert scores["icd_exact_r"] == 100.0
     assert scores["icd_valid_ratio"] == 100.0
-    protocol_metrics = set(_protocol()["tasks"]["medisumcode"]["metrics"])
+    protocol_metrics = set(load_protocol().task("medisumcode").metrics)
     assert protocol_metrics <= set(scores)
 
 

@@ -11,12 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluebench.metrics import answers, format_checks, icd10, loops
-from cluebench.metrics._protocol import task_setting
+from cluebench.protocol import load_protocol
 from cluebench.metrics.entities import entity_prf, get_extractor
 from cluebench.metrics.rouge import rouge_scores
 
-ANSWER_REGEX = task_setting("longhealth", "answer_regex")
-CODE_REGEXES = (task_setting("medisumcode", "code_regex"), task_setting("medisumcode", "code_regex_fixed"))
+_LONGHEALTH = load_protocol().task("longhealth").settings
+_CODES = load_protocol().task("medisumcode").settings
+ANSWER_REGEX = _LONGHEALTH.answer_regex
+ANSWER_PREFIX = _LONGHEALTH.answer_prefix
+CODE_REGEXES = (_CODES.code_regex, _CODES.code_regex_fixed)
+CODES_PREFIX = _CODES.codes_prefix_regex
 LABELS = ("entailment", "neutral", "contradiction")
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,7 +61,7 @@ def test_answer_parsers_never_raise_and_are_deterministic(output, gold):
     for _ in range(2):
         results = (
             answers.mednli_reference_correct(output, gold),
-            answers.mednli_strict_label(output),
+            answers.mednli_strict_label(output, LABELS),
             answers.longhealth_strict(output, ANSWER_REGEX),
             answers.longhealth_lenient(output),
             answers.longhealth_lenient(output, "ABCDE"),
@@ -76,16 +80,16 @@ def test_answer_parsers_never_raise_and_are_deterministic(output, gold):
 def test_format_checks_and_loops_never_raise(output):
     flags = [
         format_checks.label_only_violation(output, LABELS),
-        format_checks.codes_only_violation(output),
-        format_checks.answer_sentence_violation(output),
+        format_checks.codes_only_violation(output, None, CODES_PREFIX),
+        format_checks.answer_sentence_violation(output, ANSWER_PREFIX),
         format_checks.single_question_violation(output),
         loops.has_loop(output),
     ]
     assert all(isinstance(f, bool) for f in flags)
     assert flags == [
         format_checks.label_only_violation(output, LABELS),
-        format_checks.codes_only_violation(output),
-        format_checks.answer_sentence_violation(output),
+        format_checks.codes_only_violation(output, None, CODES_PREFIX),
+        format_checks.answer_sentence_violation(output, ANSWER_PREFIX),
         format_checks.single_question_violation(output),
         loops.has_loop(output),
     ]
@@ -136,9 +140,9 @@ def test_everything_survives_100k_character_outputs(output):
     assert isinstance(loops.has_loop(output), bool)
     answers.longhealth_lenient(output)
     answers.longhealth_strict(output, ANSWER_REGEX)
-    answers.mednli_strict_label(output)
-    format_checks.codes_only_violation(output)
-    format_checks.answer_sentence_violation(output)
+    answers.mednli_strict_label(output, LABELS)
+    format_checks.codes_only_violation(output, None, CODES_PREFIX)
+    format_checks.answer_sentence_violation(output, ANSWER_PREFIX)
     format_checks.single_question_violation(output)
     assert in_range(icd10.code_prf(icd10.parse_codes(output), ["E119"]))
     assert in_range(rouge_scores([output], ["a short reference"])[0].values())

@@ -13,7 +13,7 @@ transformers = pytest.importorskip("transformers")
 
 from cluebench.models import BackendOptions, Decoding, Request, load_backend
 
-PLAIN = tomllib.loads(files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text())[
+PLAIN = tomllib.loads(files("cluebench.protocols").joinpath("clue_paper.toml").read_text())[
     "plain_template"
 ]
 CHATML = (

@@ -18,7 +18,7 @@ from cluebench.models import (
     load_backend,
 )
 
-PROTOCOL = tomllib.loads(files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text())
+PROTOCOL = tomllib.loads(files("cluebench.protocols").joinpath("clue_paper.toml").read_text())
 MEDNLI = PROTOCOL["tasks"]["mednli"]
 MSGS = [
     {"role": "system", "content": MEDNLI["system"]},

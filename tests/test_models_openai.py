@@ -422,7 +422,7 @@ def test_local_tokenizer_gives_exact_counts_and_merges_system(tmp_path):
     tok.chat_template = NO_SYSTEM
     tok.save_pretrained(tmp_path)
     plain = tomllib.loads(
-        files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text()
+        files("cluebench.protocols").joinpath("clue_paper.toml").read_text()
     )["plain_template"]
     server = StubServer()
     with server as url:

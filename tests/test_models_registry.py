@@ -26,7 +26,7 @@ from cluebench.models.chat import (
 from cluebench.models.hashing import file_sha256
 
 PROTOCOL = tomllib.loads(
-    files("cluebench.tasks").joinpath("protocol/clue_paper.toml").read_text()
+    files("cluebench.protocols").joinpath("clue_paper.toml").read_text()
 )
 PLAIN = PROTOCOL["plain_template"]
 

@@ -15,7 +15,7 @@ import pytest
 from cluebench.errors import ConfigError, DataError
 from cluebench.tasks.base import PromptBudget
 from cluebench.tasks.longhealth import LongHealthTask, correct_letter
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import load_protocol
 from longhealth_synthetic import answer_sentence, make_benchmark
 
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -67,7 +67,7 @@ def protocol() -> dict:
 
 @pytest.fixture(scope="module")
 def spec(protocol) -> dict:
-    return protocol["tasks"]["longhealth"]
+    return protocol.task("longhealth")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def documents_part(task: LongHealthTask, rows, sample) -> str:
     question = next(q for q in task.questions(rows) if q.id == sample.cluster)
     empty = task.messages(question, sample.subtask, "")[1]["content"]
     user = sample.messages[1]["content"]
-    prefix = task.spec["user"].split("{documents}")[0]
+    prefix = task.spec.user.split("{documents}")[0]
     assert user.startswith(prefix)
     return user[len(prefix) : len(user) - (len(empty) - len(prefix))]
 
@@ -123,9 +123,9 @@ def test_fifteen_samples_per_question_with_ids_clusters_and_gold(built, data, sp
     assert Counter(s.subtask for s in samples) == {1: 60, 2: 60, 3: 60}
     s = by_id(samples)["patient_02/q1/t2/r3"]
     assert s.cluster == "patient_02/q1"
-    assert s.max_tokens == spec["max_new_tokens"] == 50
+    assert s.max_tokens == spec.max_new_tokens == 50
     assert [m["role"] for m in s.messages] == ["system", "user"]
-    assert s.messages[0]["content"] == spec["system"]
+    assert s.messages[0]["content"] == spec.system
     for sample in samples:
         pid, q, _, _ = sample.id.split("/")
         question = data[pid]["questions"][int(q[1:])]
@@ -136,7 +136,7 @@ def test_fifteen_samples_per_question_with_ids_clusters_and_gold(built, data, sp
 
 def test_option_f_only_in_subtasks_2_and_3(built, spec):
     _, _, samples, _ = built
-    f_line = "F: " + spec["settings"]["option_f"]
+    f_line = "F: " + spec.settings.option_f
     for s in samples:
         user = s.messages[1]["content"]
         assert (f_line in user) == (s.subtask != 1)
@@ -174,7 +174,7 @@ class BoundaryCostBudget(GGUFBudget):
 
 
 def test_overflow_from_boundary_effects_is_trimmed_until_it_fits(llama, protocol, spec, rows):
-    budget = BoundaryCostBudget(llama, spec["settings"]["separator"])
+    budget = BoundaryCostBudget(llama, spec.settings.separator)
     samples, _ = LongHealthTask(spec, protocol).build_samples(rows, budget, limit=2)
     prompts = len(samples)
     assert budget.counts > 2 * 2 * 3 + prompts  # room probes + one count per prompt + recounts

@@ -9,7 +9,7 @@ import pytest
 
 from cluebench.tasks.base import PromptBudget
 from cluebench.tasks.prompting import split_shots
-from cluebench.tasks.protocol import expand_task_selection, load_protocol
+from cluebench.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.errors import ConfigError
 
@@ -59,9 +59,9 @@ def test_mednli_messages_match_the_protocol_exactly() -> None:
     assert shot_ids == [r["id"] for r in expected_order[:3]]
     assert [s.id for s in samples] == [r["id"] for r in expected_order[3:]]
     s = samples[0]
-    spec = protocol["tasks"]["mednli"]
+    spec = protocol.task("mednli")
     assert [m["role"] for m in s.messages] == ["system", "user", "assistant"] * 1 + ["user", "assistant"] * 2 + ["user"]
-    assert s.messages[0]["content"] == spec["system"]
+    assert s.messages[0]["content"] == spec.system
     q = expected_order[3]
     assert s.messages[-1]["content"] == f"\nSENTENCE_1: {q['sentence1']}\nSENTENCE_2: {q['sentence2']}\n"
     assert s.messages[2]["content"] == expected_order[0]["gold_label"]
@@ -92,7 +92,7 @@ def test_truncation_cuts_the_note_never_the_instruction() -> None:
     user = long_one.messages[-1]["content"]
     assert user.startswith("--------------BEGIN DISCHARGE LETTER--------------\nSYNTHETIC NOTE 5.")
     assert user.endswith("Only list the ICD-10 codes. Do not generate anything else.")
-    assert long_one.messages[0]["content"] == protocol["tasks"]["medisumcode"]["system"]
+    assert long_one.messages[0]["content"] == protocol.task("medisumcode").system
     short = [s for s in samples if s.id != "5"]
     assert all(not s.truncation.truncated for s in short)
 
@@ -119,6 +119,7 @@ def test_problem_summary_reference_replaces_semicolons() -> None:
 
 
 def test_task_selection() -> None:
+    expand_task_selection = load_protocol().expand_task_selection
     assert expand_task_selection("level1") == ["mednli", "meqsum", "problem_summary"]
     assert expand_task_selection("medisumcode,mednli") == ["mednli", "medisumcode"]
     assert len(expand_task_selection("all")) == 6

@@ -40,6 +40,13 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--trust-remote-code", action="store_true")
 
 
+def _add_protocol_option(p: argparse.ArgumentParser) -> None:
+    from cluebench.protocol import DEFAULT_PROTOCOL
+
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help="protocol: a packaged name (default clue_paper) or a path to a protocol .toml file")
+
+
 def _backend_options(args: argparse.Namespace):
     from cluebench.models.base import BackendOptions
 
@@ -80,24 +87,27 @@ def _backend_options(args: argparse.Namespace):
 
 
 def _data_dir(value: str | None) -> Path | None:
-    raw = value or os.environ.get("CLUE_DATA_DIR")
-    if not raw:
+    """--data-dir, else $CLUE_DATA_DIR (read by `datasets.resolve_data_dir` only), else None."""
+    from cluebench.datasets.dataset import DATA_DIR_ENV, resolve_data_dir
+
+    path = resolve_data_dir(Path(value) if value else None)
+    if path is None:
         return None
-    path = Path(raw)
     if not path.is_dir():
-        source = "--data-dir" if value else "CLUE_DATA_DIR"
+        source = "--data-dir" if value else DATA_DIR_ENV
         raise ConfigError(f"{source} {path} is not a readable directory")
     return path
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.runner import RunSettings, run
+    from cluebench.protocol import load_protocol
     from cluebench.terminal import print_run_summary
-    from cluebench.tasks.protocol import expand_task_selection
 
     settings = RunSettings(
         model=args.model,
-        tasks=expand_task_selection(args.tasks),
+        tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
+        protocol=args.protocol,
         limit=args.limit,
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
@@ -122,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
-    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir))
+    result = score_predictions(args.task, Path(args.predictions), _data_dir(args.data_dir), protocol=args.protocol)
     if args.json:
         print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
     else:
@@ -162,17 +172,17 @@ def cmd_data(args: argparse.Namespace) -> int:
         if data_dir is None:
             raise ConfigError("clue data check needs --data-dir DIR (or CLUE_DATA_DIR)")
         results = datasets.check_data_dir(data_dir)
-        from cluebench.tasks.protocol import load_protocol
+        from cluebench.protocol import load_protocol
         from cluebench.terminal import format_check_report
 
-        paper_n = {t: int(spec.get("n_paper", 0)) for t, spec in load_protocol()["tasks"].items()}
+        paper_n = {t: spec.n_paper for t, spec in load_protocol().tasks.items()}
         print(format_check_report(results, paper_n))
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
-        dest = Path(args.data_dir or os.environ.get("CLUE_DATA_DIR") or "data")
-        from cluebench.tasks.protocol import expand_task_selection
+        dest = datasets.resolve_data_dir(Path(args.data_dir) if args.data_dir else None) or Path("data")
+        from cluebench.protocol import load_protocol
 
-        results = datasets.fetch_public(dest, expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
+        results = datasets.fetch_public(dest, load_protocol().expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
         from cluebench.terminal import format_fetch_report
 
         print(format_fetch_report(results))
@@ -225,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--full", action="store_true", help="run the synthetic demo set at full size and the paper's budgets (default on the demo set: demo sizes, minutes on a laptop; real data always runs at full size)")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score predictions made elsewhere")
@@ -232,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", required=True, help='JSONL of {"prediction", "reference"} or {"id", "prediction"}')
     p.add_argument("--data-dir")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_protocol_option(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("compare", help="paired comparison of two runs (candidate - base)")

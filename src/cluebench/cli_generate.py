@@ -65,19 +65,13 @@ def run_generate(args: argparse.Namespace, backend_options: Callable[[argparse.N
         from cluebench.errors import DataProtectionError
         from cluebench.generate.medisumqa import build_medisumqa
         from cluebench.models import load_backend
-        from cluebench.tasks.protocol import load_protocol
+        from cluebench.protocol import load_protocol
 
         options = backend_options(args)
-        options.plain_template = dict(load_protocol()["plain_template"])  # type: ignore[attr-defined]
+        options.plain_template = load_protocol().plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(args.model, options)  # type: ignore[arg-type]
         try:
-            hosts = backend.remote_hosts()
-            if hosts and not args.allow_remote_credentialed_data:
-                raise DataProtectionError(
-                    f"refusing to send MIMIC-IV notes to remote host(s) {', '.join(hosts)}: PhysioNet's "
-                    "data-use agreement forbids sharing them; pass --allow-remote-credentialed-data only "
-                    "if this endpoint is covered by your DUA"
-                )
+            DataProtectionError.check("MIMIC-IV notes", backend.remote_hosts(), args.allow_remote_credentialed_data)
             out = Path(args.out)
             manifest = build_medisumqa(
                 _existing(args.notes, "--notes"), backend, out,

@@ -50,6 +50,17 @@ class BackendError(ClueError):
 class DataProtectionError(ClueError):
     """Credentialed (DUA-bound) data would leave the machine without the user's explicit consent."""
 
+    @classmethod
+    def check(cls, what: str, hosts: list[str], allow: bool) -> None:
+        """The one data-protection rule: refuse, before any connection is opened, to send `what`
+        (credentialed data) to `hosts` (the backend's remote hosts) unless the user allowed it."""
+        if hosts and not allow:
+            raise cls(
+                f"refusing to send {what} to remote host(s) {', '.join(hosts)}: PhysioNet's data-use "
+                "agreement forbids sharing it with third parties; pass --allow-remote-credentialed-data "
+                "only if this endpoint is covered by your DUA"
+            )
+
 
 class RunLockedError(ClueError):
     """Another `clue` process is writing to the same run directory."""

@@ -480,19 +480,11 @@ def print_score(result: dict, *, file: IO[str] | None = None) -> None:
     _stdout_console(file=file).print(table)
 
 
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def format_comparison(result: dict) -> str:
     """`clue compare`'s table (the result of analysis.compare.compare_runs) as text."""
     from rich.table import Table
+
+    from cluebench.util import fmt_number, fmt_p
 
     b, c = result["base"]["label"], result["candidate"]["label"]
     table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
@@ -514,12 +506,12 @@ def format_comparison(result: dict) -> str:
             table.add_row(
                 task if j == 0 else "",
                 name,
-                _fmt(m["base"]),
-                _fmt(m["candidate"]),
-                _fmt(m["delta"]),
+                fmt_number(m["base"]),
+                fmt_number(m["candidate"]),
+                fmt_number(m["delta"]),
                 "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                _fmt_p(m["p"]),
-                _fmt_p(m["p_holm"]),
+                fmt_p(m["p"]),
+                fmt_p(m["p_holm"]),
                 str(m["n"]),
             )
         table.add_section()
@@ -528,11 +520,11 @@ def format_comparison(result: dict) -> str:
         table.add_row(
             key.replace("level", "Level "),
             f"mean of {lv['n_tasks']} headlines",
-            _fmt(lv["base"]),
-            _fmt(lv["candidate"]),
-            _fmt(lv["delta"]),
+            fmt_number(lv["base"]),
+            fmt_number(lv["candidate"]),
+            fmt_number(lv["delta"]),
             "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            _fmt_p(lv["p"]),
+            fmt_p(lv["p"]),
             "",
             "",
         )
@@ -559,19 +551,28 @@ def format_comparison(result: dict) -> str:
     return buf.getvalue()
 
 
-def format_models_table(pairs: Iterable[Any]) -> str:
-    """`clue models`: biomedical models and their bases (analysis.lineage's pairs)."""
+def format_models_table(pairs: Sequence[Any]) -> str:
+    """`clue models`: the lineage pairs (analysis.lineage.load_lineage()) as a table, then each
+    entry's evidence in full.
+
+    The ids are never cut (people copy them into `clue run --model`), so the long prose —
+    the card quotes and notes — is listed below the table by row number rather than squeezed
+    into a column.
+    """
     from rich.table import Table
 
     table = Table(title="Biomedical models and their general bases", show_lines=False)
-    table.add_column("biomedical model")
-    table.add_column("base model")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("biomedical model", no_wrap=True)
+    table.add_column("base model", no_wrap=True)
+    table.add_column("verified", no_wrap=True)
+    table.add_column("reasoning\n(model / base)", no_wrap=True)
     table.add_column("relation")
-    table.add_column("verified")
-    table.add_column("source / note")
-    for p in pairs:
-        text = p.source + (f" — {p.note}" if p.note else "")
-        table.add_row(p.candidate, p.base, p.relation, "yes" if p.verified else "no", text)
+    for n, p in enumerate(pairs, 1):
+        table.add_row(
+            str(n), p.candidate, p.base, "yes" if p.verified else "no",
+            f"{p.reasoning} / {p.base_reasoning}", p.relation,
+        )
     buf = io.StringIO()
     console = _stdout_console(width=160, file=buf)
     console.print(table)
@@ -579,6 +580,18 @@ def format_models_table(pairs: Iterable[Any]) -> str:
         "verified = stated on the model card as far as checked; written offline, "
         "check the cards before citing."
     )
+    console.print(
+        "reasoning: yes = thinks before answering; hybrid = template switch, thinking on; "
+        "opt-in = thinks only when the prompt asks; run models that think with "
+        "`clue run --reasoning on`."
+    )
+    console.print("\nSources and notes:")
+    for n, p in enumerate(pairs, 1):
+        console.print(f"[{n}] {p.source}" + (f" — {p.note}" if p.note else ""), markup=False)
+        if p.reasoning_source:
+            console.print(f"    reasoning: {p.reasoning_source}", markup=False)
+        if p.base_reasoning_source:
+            console.print(f"    base reasoning: {p.base_reasoning_source}", markup=False)
     return buf.getvalue()
 
 

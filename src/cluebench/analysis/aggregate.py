@@ -25,20 +25,12 @@ from cluebench.analysis.bootstrap import (
 
 SUBTASK_METRIC = re.compile(r"^task(\d+)_(.+)$")
 
-# Error flags in the order the report shows them. `failed` and `truncated` apply to every sample;
-# the others apply to samples that produced an output and whose task sets the flag.
-ERROR_FLAGS = (
-    "failed",
-    "truncated",
-    "length_capped",
-    "loop",
-    "parse_failed",
-    "format_violation",
-    "invalid_codes",
-    "increasing_digits",
-    "hallucination",
-)
-_ALWAYS = {"failed", "truncated", "length_capped"}
+# Error flags of every sample, first in results.json. The others are the task's own (its
+# `Task.error_flags`, in its order); they apply to samples that produced an output.
+ALWAYS_FLAGS = ("failed", "truncated", "length_capped")
+_ALWAYS = set(ALWAYS_FLAGS)
+# Fields of a sample's `flags` that describe it but are not error flags (docs/run-files.md).
+_NOT_ERRORS = {"tokens_dropped", "answer_survived", "error"}
 
 
 def is_failed(sample: dict) -> bool:
@@ -122,15 +114,30 @@ def headline_stat(
     return metric_stat(samples, codes, headline_components(headline, metric_names))
 
 
-def error_summary(samples: list[dict]) -> dict[str, dict[str, float]]:
+def sample_flags(samples: Iterable[dict]) -> tuple[str, ...]:
+    """The task flags samples carry, in first-seen order (for files whose task is not known)."""
+    seen: dict[str, None] = {}
+    for s in samples:
+        for flag, value in (s.get("flags") or {}).items():
+            if flag not in _ALWAYS and flag not in _NOT_ERRORS:
+                seen.setdefault(flag, None)
+    return tuple(seen)
+
+
+def error_summary(
+    samples: list[dict], error_flags: Iterable[str] | None = None
+) -> dict[str, dict[str, float]]:
     """{flag: {count, rate, n}}: rate in percent of the n samples the flag applies to.
+
+    `error_flags` are the task's own flags (`Task.error_flags`); None takes those the samples carry.
 
     A flag applies to a sample when the sample carries it (and, except failed/truncated/
     length_capped, when the request did not fail). `invalid_codes` counts samples with at least
     one invalid code. Flags no sample carries are left out.
     """
+    task_flags = sample_flags(samples) if error_flags is None else tuple(error_flags)
     out: dict[str, dict[str, float]] = {}
-    for flag in ERROR_FLAGS:
+    for flag in ALWAYS_FLAGS + tuple(f for f in task_flags if f not in _ALWAYS):
         count = n = 0
         for s in samples:
             flags = s.get("flags") or {}
@@ -161,6 +168,7 @@ def summarize_task(
     metric_names: list[str],
     seed: int = 0,
     n_boot: int = 2000,
+    error_flags: Iterable[str] | None = None,
 ) -> dict:
     """results.json's entry for one task: n, failures, metric means with 95% cluster-bootstrap CIs,
     error rates. All metrics share one set of bootstrap replicates (one seeded draw per task)."""
@@ -192,7 +200,7 @@ def summarize_task(
         "n_failed": n_failed,
         "n_truncated": n_truncated,
         "metrics": metrics,
-        "errors": error_summary(samples),
+        "errors": error_summary(samples, error_flags),
     }
 
 

@@ -144,16 +144,6 @@ def percentile_ci(replicates: np.ndarray, level: float = 95.0) -> list[float] | 
     return [float(lo), float(hi)]
 
 
-def bootstrap_ci(
-    stat: ClusteredMean, *, seed: int = 0, n_boot: int = 2000
-) -> list[float] | None:
-    """Seeded percentile 95% CI of one statistic from a cluster (stratified) bootstrap."""
-    if stat.value() is None:
-        return None
-    rng = np.random.default_rng(seed)
-    return percentile_ci(stat.replicates(multiplicities(stat.strata, n_boot, rng)))
-
-
 def sign_flip_p(
     diff: ClusteredMean, *, seed: int = 0, n_perm: int = 10_000, chunk: int = 2_000
 ) -> float | None:

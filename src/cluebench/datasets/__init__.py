@@ -1,13 +1,14 @@
 """Datasets: readers of the exact upstream file formats, a data-directory check, fetching of the
 public sets with checksums, and a bundled synthetic demo set. Imports nothing of cluebench but
-`cluebench.errors`."""
+`cluebench.errors` and `cluebench.protocol` (where each task's data file lives)."""
 
 from __future__ import annotations
 
-from cluebench.datasets._protocol import DATA_FILES, TASKS
 from cluebench.datasets.check import CheckResult, check_data_dir
 from cluebench.datasets.dataset import (
     DATA_DIR_ENV,
+    DATA_FILES,
+    TASKS,
     DEMO_DIR,
     Dataset,
     data_source_description,

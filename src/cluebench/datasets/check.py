@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cluebench.datasets._protocol import DATA_FILES
-from cluebench.datasets.dataset import read_dataset
+from cluebench.datasets.dataset import DATA_FILES, read_dataset
 from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
 from cluebench.errors import DataError
 

@@ -9,12 +9,15 @@ from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluebench.datasets._protocol import DATA_FILES
-from cluebench.datasets.readers import READERS
+from cluebench.datasets.readers import reader_for
 from cluebench.errors import DataError
+from cluebench.protocol import Protocol, load_protocol
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DATA_DIR_ENV = "CLUE_DATA_DIR"
+#: Task id -> upstream path relative to a data directory (the protocol's `data_file`s), level order.
+DATA_FILES: dict[str, str] = load_protocol().data_files
+TASKS: tuple[str, ...] = tuple(DATA_FILES)
 
 
 @dataclass
@@ -28,32 +31,34 @@ class Dataset:
     synthetic: bool
 
 
-def _check_task(task: str) -> None:
-    if task not in DATA_FILES:
-        raise DataError(task, f"unknown task; expected one of {', '.join(DATA_FILES)}")
+def _data_file(task: str, protocol: Protocol | None = None) -> str:
+    """`task`'s upstream path relative to a data directory, from `protocol` (default: the paper's)."""
+    files = DATA_FILES if protocol is None else protocol.data_files
+    if task not in files:
+        raise DataError(task, f"unknown task; expected one of {', '.join(files)}")
+    return files[task]
 
 
-def read_dataset(task: str, path: Path, synthetic: bool = False) -> Dataset:
+def read_dataset(task: str, path: Path, synthetic: bool = False, protocol: Protocol | None = None) -> Dataset:
     """Read and validate `path` as `task`'s upstream file (bytes are read once and hashed)."""
-    _check_task(task)
+    rel = _data_file(task, protocol)
     path = Path(path)
     if not path.exists():
-        raise DataError(path, f"file not found (the {task} file is expected at <data-dir>/{DATA_FILES[task]})")
+        raise DataError(path, f"file not found (the {task} file is expected at <data-dir>/{rel})")
     if not path.is_file():
         raise DataError(path, "not a regular file")
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(path, "the file is empty")
-    rows = READERS[task](path, raw)
+    rows = reader_for(task)(path, raw)
     if not rows:
         raise DataError(path, "the file holds no rows")
     return Dataset(task=task, path=path, rows=rows, sha256=hashlib.sha256(raw).hexdigest(), synthetic=synthetic)
 
 
-def demo_path(task: str) -> Path:
+def demo_path(task: str, protocol: Protocol | None = None) -> Path:
     """The bundled synthetic file for `task`, at the same relative path as upstream."""
-    _check_task(task)
-    return DEMO_DIR / DATA_FILES[task]
+    return DEMO_DIR / _data_file(task, protocol)
 
 
 DEMO_SETTINGS = DEMO_DIR / "demo_run.toml"
@@ -69,7 +74,6 @@ def _demo_table() -> dict[str, dict]:
 def demo_settings(task: str) -> dict:
     """The demo sizes of `task` on the synthetic demo set (`demo/demo_run.toml`): `limit`, and for
     LongHealth `budget_subtask1`/`budget_subtask23`. Not the paper's settings."""
-    _check_task(task)
     return dict(_demo_table().get(task, {}))
 
 
@@ -81,18 +85,18 @@ def resolve_data_dir(data_dir: Path | None) -> Path | None:
     return Path(env).expanduser() if env else None
 
 
-def resolve_dataset(task: str, data_dir: Path | None) -> Dataset:
+def resolve_dataset(task: str, data_dir: Path | None, protocol: Protocol | None = None) -> Dataset:
     """The task's real file from the data directory if present, else the synthetic demo file.
 
     A file that is present but malformed raises; it never silently falls back to demo data.
     """
-    _check_task(task)
+    rel = _data_file(task, protocol)
     root = resolve_data_dir(data_dir)
     if root is not None:
-        candidate = root / DATA_FILES[task]
+        candidate = root / rel
         if candidate.exists():
-            return read_dataset(task, candidate, synthetic=False)
-    return read_dataset(task, demo_path(task), synthetic=True)
+            return read_dataset(task, candidate, synthetic=False, protocol=protocol)
+    return read_dataset(task, demo_path(task, protocol), synthetic=True, protocol=protocol)
 
 
 def data_source_description(ds: Dataset) -> str:

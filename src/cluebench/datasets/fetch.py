@@ -23,66 +23,28 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import httpx
 
-from cluebench.datasets._protocol import DATA_FILES
+from cluebench.datasets.dataset import DATA_FILES
+from cluebench.datasets.readers import ENTRIES, PublicSource
 from cluebench.errors import DataError
+from cluebench.util import atomic_writer, write_bytes_atomic
 
 CHECKSUMS_NAME = "CHECKSUMS"
 BASE_URL_ENV = "CLUE_FETCH_BASE_URL"
 
 
-@dataclass(frozen=True)
-class PublicSource:
-    task: str
-    url: str
-    sha256: str | None  # None: trust on first use, recorded in CHECKSUMS
-    licence: str
-
-
+#: Public data sets (fetched, checksummed) and the steps to obtain each credentialed one: both are
+#: declared by the task's reader (`cluebench.datasets.readers`), the one home of a data set's facts.
 PUBLIC_SOURCES: dict[str, PublicSource] = {
-    "meqsum": PublicSource(
-        task="meqsum",
-        url="https://raw.githubusercontent.com/abachaa/MeQSum/51e36cf65c12602333b6fdc3ae8ecf10430529f7/"
-        "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
-        sha256="abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea",
-        licence="CC BY 4.0; cite Ben Abacha & Demner-Fushman, ACL 2019",
-    ),
-    "longhealth": PublicSource(
-        task="longhealth",
-        url="https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json",
-        sha256=None,
-        licence="see github.com/kbressem/LongHealth; cite Adams et al., arXiv 2401.14490",
-    ),
+    t: ENTRIES[t].source for t in DATA_FILES if t in ENTRIES and ENTRIES[t].source is not None  # type: ignore[misc]
 }
-
 _CREDENTIALED: dict[str, str] = {
-    "mednli": (
-        "MedNLI is credentialed data on PhysioNet. Become a credentialed PhysioNet user "
-        "(https://physionet.org/settings/credentialing/, with the required CITI training), sign the data use "
-        "agreement at https://physionet.org/content/mednli/1.0.0/, download mli_test_v1.jsonl and put it at {path}."
-    ),
-    "problem_summary": (
-        "The BioNLP 2023 task 1A (Problem Summary) data is credentialed data on PhysioNet. As a credentialed "
-        "user, sign the data use agreement at https://physionet.org/content/bionlp-workshop-2023-task-1a/2.0.0/, "
-        "download BioNLP2023-1A-Test.csv and put it at {path}."
-    ),
-    "medisumqa": (
-        "MeDiSumQA is credentialed data on PhysioNet. As a credentialed user, sign the data use agreement at "
-        "https://physionet.org/content/medisumqa/1.0.0/ and put the dataset (a JSON list or JSON lines) at {path}; "
-        "or build it yourself from MIMIC-IV-Note (https://physionet.org/content/mimic-iv-note/) with "
-        "`clue generate medisumqa`, writing to {path}."
-    ),
-    "medisumcode": (
-        "MeDiSumCode is built from credentialed MIMIC-IV data: as a credentialed PhysioNet user, download "
-        "note/discharge.csv.gz (https://physionet.org/content/mimic-iv-note/) and hosp/diagnoses_icd.csv.gz "
-        "(https://physionet.org/content/mimiciv/), then run `clue generate medisumcode`, writing to {path}."
-    ),
+    t: ENTRIES[t].obtain for t in DATA_FILES if t in ENTRIES and ENTRIES[t].obtain is not None  # type: ignore[misc]
 }
 
 FetchStatus = Literal["downloaded", "present", "mismatch", "manual"]
@@ -126,24 +88,12 @@ def read_checksums(dest: Path) -> dict[str, str]:
     return out
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def record_checksum(dest: Path, rel: str, sha256: str) -> None:
     """Add or replace one entry of `dest/CHECKSUMS` (atomically)."""
     entries = read_checksums(dest)
     entries[rel] = sha256
     text = "".join(f"{digest}  {path}\n" for path, digest in sorted(entries.items()))
-    _write_atomic(Path(dest) / CHECKSUMS_NAME, text.encode("utf-8"))
+    write_bytes_atomic(Path(dest) / CHECKSUMS_NAME, text.encode("utf-8"))
 
 
 def expected_sha256(dest: Path, task: str) -> tuple[str | None, str]:
@@ -170,29 +120,22 @@ def source_url(task: str, urls: dict[str, str] | None = None) -> str:
 
 def _download(client: httpx.Client, url: str, target: Path, expected: str | None, origin: str) -> str:
     """Stream `url` to a temp file beside `target`, verify, rename; return the sha256."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            try:
-                with client.stream("GET", url) as response:
-                    if response.status_code != 200:
-                        raise DataError(url, f"download failed: HTTP {response.status_code}")
-                    for chunk in response.iter_bytes(1 << 20):
-                        digest.update(chunk)
-                        fh.write(chunk)
-            except httpx.HTTPError as exc:
-                raise DataError(url, f"download failed: {exc.__class__.__name__}: {exc}") from None
+    with atomic_writer(target, binary=True, suffix=".part") as fh:
+        try:
+            with client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise DataError(url, f"download failed: HTTP {response.status_code}")
+                for chunk in response.iter_bytes(1 << 20):
+                    digest.update(chunk)
+                    fh.write(chunk)
+        except httpx.HTTPError as exc:
+            raise DataError(url, f"download failed: {exc.__class__.__name__}: {exc}") from None
         actual = digest.hexdigest()
-        if expected is not None and actual != expected:
+        if expected is not None and actual != expected:  # raising here leaves the old file alone
             raise DataError(url, f"checksum mismatch: got sha256 {actual}, expected {expected} ({origin}); "
                                  f"nothing was written to {target}")
-        os.replace(tmp, target)
-        return actual
-    finally:
-        tmp.unlink(missing_ok=True)
+    return actual
 
 
 def fetch_public(

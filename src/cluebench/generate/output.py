@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 import cluebench
-from cluebench.run.atomic import write_json_atomic, write_text_atomic
+from cluebench.util import write_json_atomic, write_text_atomic
 
 
 def manifest_path(out: Path) -> Path:

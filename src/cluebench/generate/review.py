@@ -18,7 +18,7 @@ from pathlib import Path
 from cluebench.errors import DataError
 from cluebench.generate.output import write_jsonl, write_manifest
 from cluebench.models.hashing import file_sha256
-from cluebench.run.atomic import write_text_atomic
+from cluebench.util import write_text_atomic
 
 COLUMNS = ("row", "note_id", "Question", "Answer", "context", "accept", "comment")
 ACCEPT = {"yes", "y", "true", "1", "accept", "accepted", "x", "ok"}

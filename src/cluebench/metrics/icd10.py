@@ -20,8 +20,6 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Literal
 
-from cluebench.metrics._protocol import task_setting
-
 Level = Literal["exact", "approx", "chapter"]
 
 _DOTS = re.compile(r"\.")
@@ -47,18 +45,18 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def default_pattern() -> str:
-    """The protocol's ``code_regex_fixed`` (the reference's regex, with U codes admitted)."""
-    return str(task_setting("medisumcode", "code_regex_fixed"))
+#: The shape of an ICD-10-CM code (letter, two digits, optional dot and up to four characters),
+#: the default when a caller passes no pattern. A task passes its protocol's pattern instead.
+CODE_PATTERN = r"\b[A-Z][0-9]{2}(?:\.?[0-9A-Z]{1,4})?\b"
 
 
 def parse_codes(text: str, pattern: str | None = None) -> list[str]:
     """Codes found in `text` by `pattern`, normalized, first occurrence order, duplicates dropped.
 
-    `pattern` is the task protocol's code regex; None means the packaged protocol's
-    ``code_regex_fixed``. The match is case-sensitive, as in the reference.
+    `pattern` is the task protocol's code regex; None means :data:`CODE_PATTERN`. The match is
+    case-sensitive, as in the reference.
     """
-    regex = _compiled(pattern if pattern is not None else default_pattern())
+    regex = _compiled(pattern if pattern is not None else CODE_PATTERN)
     seen: dict[str, None] = {}
     for match in regex.finditer(text):
         seen.setdefault(normalize(match.group(0)), None)

@@ -75,7 +75,3 @@ def load_backend(spec: str | None, options: BackendOptions | None = None) -> Bac
     assert factory is not None
     return factory(f"{prefix}:{rest}", options or BackendOptions())
 
-
-def is_default(spec: str | None) -> bool:
-    return spec in DEFAULT_SPECS
-

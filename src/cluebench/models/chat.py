@@ -19,11 +19,6 @@ from cluebench.models.base import Message
 PLAIN_KEYS = ("first_turn", "next_turn", "query", "zero_shot", "merged_system")
 
 
-class TemplateRejectsSystem(Exception):
-    """The chat template raised while rendering a system message (e.g. Gemma's
-    "System role not supported")."""
-
-
 def template_sha256(template: str | None) -> str | None:
     return hashlib.sha256(template.encode("utf-8")).hexdigest() if template else None
 

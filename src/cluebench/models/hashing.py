@@ -10,17 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
-
-def cache_dir() -> Path:
-    """~/.cache/cluebench (honours CLUEBENCH_CACHE_DIR, then XDG_CACHE_HOME)."""
-    explicit = os.environ.get("CLUEBENCH_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cluebench"
+from cluebench.util import atomic_writer, cache_dir
 
 
 def _sidecar() -> Path:
@@ -37,11 +29,8 @@ def _load() -> dict:
 def _store(entries: dict) -> None:
     path = _sidecar()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".file-sha256.")
-        with os.fdopen(fd, "w") as fh:
+        with atomic_writer(path) as fh:  # atomic: concurrent runs lose at most an entry, never the file
             json.dump(entries, fh, indent=0, sort_keys=True)
-        os.replace(tmp, path)  # atomic: concurrent runs lose at most an entry, never the file
     except OSError:
         pass  # an unwritable cache only costs a rehash next time
 

@@ -7,16 +7,13 @@ credentialed, task levels/headlines for runs whose results.json lacks a task). N
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
 from cluebench.analysis.aggregate import (
-    ERROR_FLAGS,
+    ALWAYS_FLAGS,
     headline_components,
     is_failed,
     level_averages,
@@ -28,6 +25,7 @@ from cluebench.analysis.compare import compare_runs
 from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.protocol import load_protocol
 
 N_EXAMPLES = 2  # worst and best samples shown per task and run
 MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
@@ -42,20 +40,9 @@ _SECRET_VALUE = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
-def protocol() -> dict:
-    """The clue-paper protocol file (task levels, headlines, metrics, credentialed flags)."""
-    path = resources.files("cluebench.tasks") / "protocol" / "clue_paper.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
 def credentialed_tasks(runs: list[Run]) -> set[str]:
     """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
-    out = {
-        t
-        for t, spec in (protocol().get("tasks") or {}).items()
-        if spec.get("credentialed")
-    }
+    out = {t for t, spec in load_protocol().tasks.items() if spec.credentialed}
     for run in runs:
         for task, entry in (run.results.get("tasks") or {}).items():
             if isinstance(entry, dict) and entry.get("credentialed"):
@@ -68,21 +55,20 @@ def task_entry(run: Run, task: str) -> dict | None:
     entry = run.task_entry(task)
     if entry:
         return entry
-    spec = (protocol().get("tasks") or {}).get(task)
+    spec = load_protocol().tasks.get(task)
     samples = run.samples(task)
     if not spec or not samples:
         return None
     return summarize_task(
         samples,
-        level=int(spec["level"]),
-        headline=spec["headline"],
-        metric_names=list(spec["metrics"]),
+        level=spec.level,
+        headline=spec.headline,
+        metric_names=list(spec.metrics),
     )
 
 
 def levels_map(runs: list[Run]) -> dict[str, list[str]]:
-    levels = dict(protocol().get("levels") or {})
-    return {k: list(v) for k, v in levels.items()}
+    return {k: list(v) for k, v in load_protocol().levels.items()}
 
 
 def scrub(obj: Any) -> Any:
@@ -333,7 +319,9 @@ def error_rows(
             errs = e.get("errors") or {}
             seen.update(errs)
             rows.append({"label": label, "task": t, "n": e.get("n"), "errors": errs})
-    flags = [f for f in ERROR_FLAGS if f in seen] + sorted(seen - set(ERROR_FLAGS))
+    # every task's own flags, in the order the tasks list them (results.json keeps that order)
+    order = list(ALWAYS_FLAGS) + [f for r in rows for f in r["errors"]]
+    flags = [f for f in dict.fromkeys(order) if f in seen]
     return rows, flags
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,23 +15,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cluebench import __version__
 from cluebench.report import collect, figures
+from cluebench.util import fmt_number, fmt_p, write_text_atomic
 
 SEED = 0
 N_BOOT = 2000
 
 
-def _fmt(x: float | None, nd: int = 2) -> str:
-    return "–" if x is None else f"{x:.{nd}f}"
-
-
 def _fmt_ci(ci: list[float] | None) -> str:
     return "" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
-def _fmt_p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _heat(value: float | None, best: float | None) -> str:
@@ -52,9 +41,9 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        fmt=_fmt,
+        fmt=fmt_number,
         fmt_ci=_fmt_ci,
-        fmt_p=_fmt_p,
+        fmt_p=fmt_p,
         heat=_heat,
         tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str),
     )
@@ -181,18 +170,5 @@ def write_report(
     """Write the HTML report for these runs to `out` (atomically) and return its path."""
     html = render(build_context(run_dirs, redact=redact, title=title))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(
-            tmp, 0o666 & ~umask
-        )  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(out, html, shared=True)  # a report is meant to be shared
     return out

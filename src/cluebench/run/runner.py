@@ -16,13 +16,13 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
-from cluebench.run.atomic import write_json_atomic, write_jsonl_atomic
+from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
+from cluebench.util import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
-from cluebench.tasks.protocol import load_protocol
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 from cluebench.terminal import PendingRequest, RunProgress, TaskPlan, note
@@ -50,6 +50,7 @@ class RunSettings:
     progress: bool | str | None = None  # None: bars on a terminal, log lines elsewhere; False: off
     full: bool = False  # the synthetic demo set at full size (no demo limits and budgets)
     progress_interval_s: float = 30.0
+    protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
 
 
 @dataclass
@@ -76,9 +77,9 @@ def default_out(spec: str | None) -> Path:
     return Path("runs") / model_slug(spec)
 
 
-def _decoding(settings: RunSettings, protocol: dict, max_tokens: int) -> Decoding:
-    temperature = protocol["default_temperature"] if settings.temperature is None else settings.temperature
-    seed = protocol["default_seed"] if settings.seed is None else settings.seed
+def _decoding(settings: RunSettings, protocol: Protocol, max_tokens: int) -> Decoding:
+    temperature = protocol.default_temperature if settings.temperature is None else settings.temperature
+    seed = protocol.default_seed if settings.seed is None else settings.seed
     return Decoding(max_tokens=max_tokens, temperature=float(temperature), top_p=settings.top_p, seed=int(seed))
 
 
@@ -90,12 +91,8 @@ def _check_data_protection(
     if not hosts:
         return []
     bound = [t.id for t in tasks if t.credentialed and not datasets[t.id].synthetic]
-    if bound and not allow:
-        raise DataProtectionError(
-            f"refusing to send credentialed data ({', '.join(bound)}) to remote host(s) "
-            f"{', '.join(hosts)}: PhysioNet's data-use agreement forbids sharing it with third "
-            "parties; pass --allow-remote-credentialed-data only if this endpoint is covered by your DUA"
-        )
+    if bound:
+        DataProtectionError.check(f"credentialed data ({', '.join(bound)})", hosts, allow)
     return bound
 
 
@@ -155,7 +152,7 @@ def _prepare(
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
 ) -> _Prepared:
     """Build a task's prompts (demo sizes on the demo set unless --full) and look them up."""
     from cluebench.datasets import demo_settings
@@ -219,15 +216,16 @@ def _run_task(
     rows.sort(key=lambda r: r["id"])
     write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
 
-    metric_names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
+    metric_names = task.metric_names(scorers)
     summary = summarize_task(
-        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed
+        rows, level=task.level, headline=task.headline, metric_names=metric_names, seed=settings.bootstrap_seed,
+        error_flags=task.error_flags,
     )
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
         shot_ids=prep.shot_ids,
-        scorers=scorers.describe(metric_names) if ok else {},
+        scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
     if prep.demo is not None:
         summary["demo"] = prep.demo
@@ -263,7 +261,7 @@ def run(settings: RunSettings) -> RunOutcome:
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
-    protocol = load_protocol()
+    protocol = load_protocol(settings.protocol)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
     user_budgets = {
@@ -271,8 +269,8 @@ def run(settings: RunSettings) -> RunOutcome:
         "budget_subtask23": settings.longhealth_budget_23,
     }
     # built here so that unknown tasks and bad budgets fail before any model is loaded
-    tasks = [get_task(t, protocol, **(user_budgets if t == "longhealth" else {})) for t in settings.tasks]
-    datasets = {t.id: resolve_dataset(t.id, settings.data_dir) for t in tasks}
+    tasks = [get_task(t, protocol, **user_budgets) for t in settings.tasks]
+    datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
     out.mkdir(parents=True, exist_ok=True)
@@ -285,7 +283,7 @@ def run(settings: RunSettings) -> RunOutcome:
             "wait for it to finish or choose another --out"
         ) from None
     try:
-        settings.backend.plain_template = dict(protocol["plain_template"])  # type: ignore[attr-defined]
+        settings.backend.plain_template = protocol.plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(settings.model, settings.backend)
         try:
             remote_tasks = _check_data_protection(
@@ -303,7 +301,7 @@ def run(settings: RunSettings) -> RunOutcome:
                     settings.bertscore_layers,
                     settings.entity_extractor,
                     cache=store,
-                    protocol_sha256=protocol["_sha256"],
+                    protocol_sha256=protocol.sha256,
                 )
                 mode = _progress_mode(settings.progress)
                 start = _start_note(prepared)
@@ -319,7 +317,7 @@ def run(settings: RunSettings) -> RunOutcome:
         finally:
             backend.close()
         results = {
-            "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"]},
+            "protocol": {"id": protocol.id, "sha256": protocol.sha256},
             "model": {
                 "spec": settings.model or "default",
                 "model_id": config["model"]["model_id"],
@@ -327,7 +325,7 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol["levels"]),
+            "levels": level_averages(results_tasks, protocol.levels),
         }
         write_json_atomic(out / "results.json", results)
         report = None
@@ -343,7 +341,7 @@ def run(settings: RunSettings) -> RunOutcome:
 
 def _config(
     settings: RunSettings,
-    protocol: dict,
+    protocol: Protocol,
     backend: Backend,
     datasets: dict,
     remote_tasks: list[str],
@@ -355,9 +353,9 @@ def _config(
     decoding.pop("max_tokens")
     return {
         "cluebench_run": 1,
-        "protocol": {"id": protocol["id"], "sha256": protocol["_sha256"], "version": protocol["version"]},
+        "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
-        "decoding": decoding | {"max_tokens": {t: protocol["tasks"][t]["max_new_tokens"] for t in datasets}},
+        "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
         "tasks": list(datasets),
         "limit": settings.limit,
         "data": {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from cluebench.errors import DataError
 from cluebench.models.base import Message
-from cluebench.tasks.base import PromptBudget, Sample
-from cluebench.tasks.protocol import load_protocol
+from cluebench.protocol import DEFAULT_PROTOCOL, load_protocol
+from cluebench.tasks.base import PromptBudget, Sample, Task
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 
@@ -50,43 +50,38 @@ def read_predictions(path: Path) -> list[dict]:
     return rows
 
 
-def _pair_sample(task_id: str, row: dict, spec: dict, index: int) -> Sample:
-    from cluebench.metrics import icd10
-
+def _pair_sample(task: Task, row: dict) -> Sample:
+    """A sample for a line that brings its own reference; the task says what its gold answer is."""
     reference = str(row["reference"])
-    gold: Any = reference
-    subtask = None
-    if task_id == "mednli":
-        gold = reference.strip().lower()
-    elif task_id == "medisumcode":
-        gold = icd10.parse_codes(reference, spec["settings"]["code_regex_fixed"])
-    elif task_id == "longhealth":
-        gold = reference.strip().upper()[:1]
-        subtask = int(row.get("subtask", 1))
+    gold, subtask = task.pair_gold(reference, row)
     sid = str(row.get("id", f"line-{row['_line']}"))
     return Sample(id=sid, messages=[], reference=reference, max_tokens=0, gold=gold, subtask=subtask,
                   cluster=sid)
 
 
 def score_predictions(
-    task_id: str, predictions: Path, data_dir: Path | None = None, scorers: Scorers | None = None
+    task_id: str,
+    predictions: Path,
+    data_dir: Path | None = None,
+    scorers: Scorers | None = None,
+    protocol: str = DEFAULT_PROTOCOL,
 ) -> dict:
     """{"task", "n", "metrics": {name: mean}, "ci": {...}, "unmatched": [...]}"""
     from cluebench.analysis.aggregate import summarize_task
 
-    protocol = load_protocol()
-    task = get_task(task_id, protocol)
+    spec = load_protocol(protocol)
+    task = get_task(task_id, spec)
     rows = read_predictions(predictions)
     scorers = scorers or Scorers()
     samples: list[Sample] = []
     outputs: list[str] = []
     if all("reference" in r for r in rows):
-        samples = [_pair_sample(task_id, r, task.spec, i) for i, r in enumerate(rows)]
+        samples = [_pair_sample(task, r) for r in rows]
         outputs = [r["prediction"] for r in rows]
     else:
         from cluebench.datasets import resolve_dataset
 
-        dataset = resolve_dataset(task_id, data_dir)
+        dataset = resolve_dataset(task_id, data_dir, spec)
         built, _ = task.build_samples(dataset.rows, _NoLimitBudget())
         by_id = {s.id: s for s in built}
         for r in rows:
@@ -101,8 +96,10 @@ def score_predictions(
          "flags": {**sc.flags, "failed": False}}
         for s, sc, out in zip(samples, scores, outputs)
     ]
-    names = task.metric_names(scorers) if hasattr(task, "metric_names") else list(task.spec["metrics"])
-    summary = summarize_task(sample_rows, level=task.level, headline=task.headline, metric_names=names)
+    names = task.metric_names(scorers)
+    summary = summarize_task(
+        sample_rows, level=task.level, headline=task.headline, metric_names=names, error_flags=task.error_flags
+    )
     return {
         "task": task_id,
         "n": len(samples),

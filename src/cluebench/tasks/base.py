@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 from cluebench.models.base import Message
+from cluebench.protocol import Protocol, TaskSpec
 
 
 @dataclass
@@ -69,25 +70,48 @@ class PromptBudget(abc.ABC):
 
 
 class Task(abc.ABC):
-    """One CLUE task. Subclasses are registered in `cluebench.tasks.registry`."""
+    """One CLUE task: a file ``cluebench/tasks/<id>.py`` whose class is registered with
+    :func:`cluebench.tasks.registry.register_task`. Everything the runner and ``clue score`` need
+    to know about a task is asked of this class; they hold no task names."""
 
-    id: str
+    id: ClassVar[str]
+    #: Per-sample error flags this task's `score` sets, in the order results.json lists them
+    #: (`failed`, `truncated` and `length_capped` apply to every task and are not repeated here).
+    error_flags: ClassVar[tuple[str, ...]] = ()
+    #: Run options (keyword arguments of the constructor) this task accepts, e.g. token budgets.
+    option_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, spec: dict, protocol: dict) -> None:
+    def __init__(self, spec: TaskSpec, protocol: Protocol) -> None:
         self.spec = spec  # this task's table from the protocol file
         self.protocol = protocol  # the whole protocol file, for shared settings
 
     @property
     def level(self) -> int:
-        return int(self.spec["level"])
+        return self.spec.level
 
     @property
     def credentialed(self) -> bool:
-        return bool(self.spec["credentialed"])
+        return self.spec.credentialed
 
     @property
     def headline(self) -> str:
-        return str(self.spec["headline"])
+        return self.spec.headline
+
+    def metric_names(self, scorers: Any) -> list[str]:
+        """The protocol's metric names, entity metrics named after the extractor in use."""
+        names = list(self.spec.metrics)
+        if any(n.startswith("entity_") for n in names):
+            prefix = scorers.entity_prefix
+            names = [f"{prefix}_{n[len('entity_'):]}" if n.startswith("entity_") else n for n in names]
+        return names
+
+    def scorer_kinds(self, metric_names: Sequence[str]) -> list[str]:
+        """Which shared scorers (`Scorers.describe` kinds) produced these metrics; none by default."""
+        return []
+
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        """(gold, sub-task) for a `clue score` line that brings its own reference text."""
+        return reference, None
 
     @abc.abstractmethod
     def build_samples(

@@ -18,26 +18,19 @@ class FewShotTask(Task):
         return row
 
     def reference(self, row: dict) -> str:
-        return str(row[self.spec["reference_field"]])
+        return str(row[self.spec.reference_field])
 
     def gold(self, row: dict) -> Any:
         return self.reference(row)
-
-    def metric_names(self, scorers: Any) -> list[str]:
-        names = list(self.spec["metrics"])
-        if any(n.startswith("entity_") for n in names):
-            prefix = scorers.entity_prefix
-            names = [f"{prefix}_{n[len('entity_'):]}" if n.startswith("entity_") else n for n in names]
-        return names
 
     def build_samples(
         self, rows: list[dict], budget: PromptBudget, limit: int | None = None
     ) -> tuple[list[Sample], list[str]]:
         prepared = [self.prepare(r) for r in rows]
-        shots, queries = split_shots(prepared, int(self.spec["shots"]), int(self.protocol["shot_seed"]))
+        shots, queries = split_shots(prepared, self.spec.shots, self.protocol.shot_seed)
         if limit is not None:
             queries = queries[:limit]
-        max_tokens = int(self.spec["max_new_tokens"])
+        max_tokens = self.spec.max_new_tokens
         shot_ids = [str(s["id"]) for s in shots]
         samples = []
         for row in queries:

@@ -33,7 +33,9 @@ from cluebench.metrics.answers import longhealth_lenient, longhealth_strict
 from cluebench.metrics.format_checks import answer_sentence_violation
 from cluebench.metrics.loops import has_loop
 from cluebench.models.base import Message
+from cluebench.protocol import LongHealthSettings, Protocol, TaskSpec
 from cluebench.tasks.base import PromptBudget, Sample, Score, Task, Truncation
+from cluebench.tasks.registry import register_task
 
 SUBTASKS = (1, 2, 3)
 # Text that stands in for a document when measuring what a document boundary costs in tokens
@@ -107,6 +109,7 @@ class _Built:
     prompt_tokens: int
 
 
+@register_task("longhealth")
 class LongHealthTask(Task):
     """Builds 15 prompts per question (5 repeats x 3 sub-tasks) and scores the answers.
 
@@ -117,12 +120,13 @@ class LongHealthTask(Task):
     Both budgets are capped at the model's context length.
     """
 
-    id = "longhealth"
+    error_flags = ("loop", "parse_failed", "format_violation", "hallucination")
+    option_names = ("budget_subtask1", "budget_subtask23", "repeats")
 
     def __init__(
         self,
-        spec: dict,
-        protocol: dict,
+        spec: TaskSpec,
+        protocol: Protocol,
         *,
         budget_subtask1: int | None = None,
         budget_subtask23: int | None = None,
@@ -133,31 +137,34 @@ class LongHealthTask(Task):
         for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23), ("repeats", repeats)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"LongHealth {name} must be a positive number of tokens, got {value!r}")
-        self.settings: dict = spec["settings"]
+        self.settings: LongHealthSettings = spec.settings
         self.budget_subtask1 = budget_subtask1
         self.budget_subtask23 = budget_subtask23
         # prompts per question and sub-task: the protocol's 5 unless a smaller demo asks for fewer
-        self.repeats = int(self.settings["repeats"]) if repeats is None else repeats
-        self.seed = int(protocol["shot_seed"]) if seed is None else int(seed)
+        self.repeats = self.settings.repeats if repeats is None else repeats
+        self.seed = protocol.shot_seed if seed is None else int(seed)
         # Token ids per document text, per model (budget object, held weakly so a finished model
         # can be freed): each document is encoded once per model.
         self._cache: weakref.WeakKeyDictionary[PromptBudget, _ModelCache] = weakref.WeakKeyDictionary()
 
     # ---------------------------------------------------------------- protocol facts
 
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        return reference.strip().upper()[:1], int(row.get("subtask", 1))
+
     @property
     def max_tokens(self) -> int:
-        return int(self.spec["max_new_tokens"])
+        return self.spec.max_new_tokens
 
     @property
     def letters(self) -> str:
         """Option letters of sub-task 1 ("ABCDE")."""
-        return str(self.settings["option_labels"]).upper()
+        return self.settings.option_labels.upper()
 
     @property
     def none_letter(self) -> str:
-        """The letter of the added 'cannot be answered' option: the one after the last label."""
-        return chr(ord(self.letters[-1]) + 1)
+        """The letter of the added 'cannot be answered' option (the protocol's ``option_f_letter``)."""
+        return self.settings.option_f_letter
 
     def letters_for(self, subtask: int) -> str:
         return self.letters if subtask == 1 else self.letters + self.none_letter
@@ -165,7 +172,7 @@ class LongHealthTask(Task):
     def token_limit(self, subtask: int, budget: PromptBudget) -> int:
         """Most tokens the rendered prompt may have: min(budget, context) - max_new_tokens."""
         if subtask == 1:
-            total = self.budget_subtask1 or int(self.settings["subtask1_budget"])
+            total = self.budget_subtask1 or self.settings.subtask1_budget
         else:
             total = self.budget_subtask23 or budget.context_length
         return min(total, budget.context_length) - self.max_tokens
@@ -180,7 +187,7 @@ class LongHealthTask(Task):
             texts = row.get("texts")
             if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
                 raise DataError(
-                    self.spec["data_file"],
+                    self.spec.data_file,
                     "expected an object of text_id: document text",
                     field=f"{pid}.texts",
                 )
@@ -190,20 +197,20 @@ class LongHealthTask(Task):
 
     def _question(self, pid: str, texts: dict[str, str], qi: int, q: dict) -> Question:
         where = f"{pid}.questions[{qi}]"
-        labels = str(self.settings["option_labels"])
+        labels = self.settings.option_labels
         try:
             options = tuple((lab.upper(), str(q[f"answer_{lab}"])) for lab in labels)
             question_text = str(q["question"])
             correct = str(q["correct"])
             location = q["answer_location"]
         except KeyError as exc:
-            raise DataError(self.spec["data_file"], f"missing key {exc.args[0]!r}", field=where) from None
+            raise DataError(self.spec.data_file, f"missing key {exc.args[0]!r}", field=where) from None
         # The datasets reader validates the file and records the letter; rows built elsewhere
         # (tests, `clue score`) get the same rule here.
         gold = q.get("correct_letter") or correct_letter(options, correct)
         if gold is None:
             raise DataError(
-                self.spec["data_file"],
+                self.spec.data_file,
                 f"no option contains the correct answer {correct!r}",
                 field=f"{where}.correct",
             )
@@ -211,7 +218,7 @@ class LongHealthTask(Task):
         for text_id, loc in (location or {}).items():
             if text_id not in texts:
                 raise DataError(
-                    self.spec["data_file"],
+                    self.spec.data_file,
                     f"answer_location names unknown text {text_id!r}",
                     field=f"{where}.answer_location",
                 )
@@ -219,7 +226,7 @@ class LongHealthTask(Task):
                 spans = tuple((float(s), float(e)) for s, e in zip(loc["start"], loc["end"]))
             except (KeyError, TypeError, ValueError):
                 raise DataError(
-                    self.spec["data_file"],
+                    self.spec.data_file,
                     "expected {start: [..], end: [..]} relative positions",
                     field=f"{where}.answer_location.{text_id}",
                 ) from None
@@ -242,13 +249,14 @@ class LongHealthTask(Task):
     def messages(self, question: Question, subtask: int, documents: str) -> list[Message]:
         options = list(question.options)
         if subtask != 1:
-            options.append((self.none_letter, str(self.settings["option_f"])))
-        user = self.spec["user"].format(
+            options.append((self.none_letter, self.settings.option_f))
+        line = self.settings.option_line
+        user = self.spec.user.format(
             documents=documents,
             question_text=question.text,
-            options="\n".join(f"{letter}: {text}" for letter, text in options),
+            options="\n".join(line.format(letter=letter, text=text) for letter, text in options),
         )
-        return [{"role": "system", "content": self.spec["system"]}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.spec.system}, {"role": "user", "content": user}]
 
     def _model_cache(self, budget: PromptBudget) -> _ModelCache:
         cache = self._cache.get(budget)
@@ -269,7 +277,7 @@ class LongHealthTask(Task):
         alone it can tokenize to more or fewer tokens than between text)."""
         cache = self._model_cache(budget)
         if cache.separator_cost is None:
-            sep = str(self.settings["separator"])
+            sep = self.settings.separator
             probe = len(self.token_ids(budget, _PROBE))
             cache.separator_cost = len(budget.encode(_PROBE + sep + _PROBE)) - 2 * probe
         return cache.separator_cost
@@ -295,7 +303,7 @@ class LongHealthTask(Task):
         if subtask == 1:
             return [*question.answer_docs, *question.other_docs]
         others = [d for d in pool if d.patient != question.patient]
-        distractors = rng.sample(others, min(int(self.settings["distractors"]), len(others)))
+        distractors = rng.sample(others, min(self.settings.distractors, len(others)))
         return distractors if subtask == 3 else [*question.answer_docs, *distractors]
 
     def select(
@@ -330,7 +338,7 @@ class LongHealthTask(Task):
         """Render and count the final prompt; while tokenization across document boundaries
         makes it exceed `limit`, trim the last-selected document by the excess (dropping it when
         nothing is left) and count again. Ends because the prompt without documents fits."""
-        separator = str(self.settings["separator"])
+        separator = self.settings.separator
         while True:
             messages = self.messages(question, subtask, separator.join(c.text for c in ordered))
             n = budget.count(messages)
@@ -418,7 +426,7 @@ class LongHealthTask(Task):
                 dropped_tokens += len(kept[doc.id].ids) - kept[doc.id].keep
             else:
                 dropped_tokens += len(self.token_ids(budget, doc.text))
-        separator = str(self.settings["separator"])
+        separator = self.settings.separator
         total_chars = sum(len(c.text) for c in built.ordered) + len(separator) * max(
             len(built.ordered) - 1, 0
         )
@@ -470,7 +478,8 @@ class LongHealthTask(Task):
         `accuracy_lenient`: a tolerant parse does; `parse_failed_rate`: the tolerant parse found
         no letter. `parsed` is the tolerant parse. Sub-task 3 also flags `hallucination` (a
         letter other than the 'cannot be answered' one)."""
-        pattern = str(self.settings["answer_regex"])
+        pattern = self.settings.answer_regex
+        prefix = self.settings.answer_prefix
         scores = []
         for sample, output in zip(samples, outputs):
             text = output if isinstance(output, str) else ""
@@ -479,7 +488,7 @@ class LongHealthTask(Task):
             lenient = longhealth_lenient(text, self.letters_for(subtask))
             flags: dict[str, Any] = {
                 "parse_failed": lenient is None,
-                "format_violation": bool(answer_sentence_violation(text)),
+                "format_violation": bool(answer_sentence_violation(text, prefix)),
                 "loop": bool(has_loop(text)),
             }
             if subtask == 3:

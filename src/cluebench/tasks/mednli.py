@@ -8,25 +8,29 @@ from cluebench.metrics.answers import mednli_reference_correct, mednli_strict_la
 from cluebench.metrics.format_checks import label_only_violation
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
+from cluebench.tasks.registry import register_task
 
-LABELS = ("entailment", "neutral", "contradiction")
 
-
+@register_task("mednli")
 class MedNLITask(FewShotTask):
     """`accuracy` is the reference's rule (gold label occurs exactly once in the output, ignoring
     case), kept for comparability although an output naming all three labels passes it;
     `accuracy_strict` takes the first label mentioned as the answer."""
 
-    id = "mednli"
+    error_flags = ("loop", "parse_failed", "format_violation")
+
+    def pair_gold(self, reference: str, row: dict) -> tuple[Any, int | None]:
+        return reference.strip().lower(), None
 
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
+        labels = self.spec.settings.labels
         scores = []
         for sample, output in zip(samples, outputs):
-            strict = mednli_strict_label(output)
+            strict = mednli_strict_label(output, labels)
             gold = str(sample.gold).lower()
             flags = self.base_flags(output)
             flags["parse_failed"] = strict is None
-            flags["format_violation"] = label_only_violation(output, LABELS)
+            flags["format_violation"] = label_only_violation(output, labels)
             metrics = {
                 "accuracy": 100.0 if mednli_reference_correct(output, gold) else 0.0,
                 "accuracy_strict": 100.0 if strict == gold else 0.0,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cluebench.models.base import Message
+from cluebench.protocol import TaskSpec
 from cluebench.tasks.base import PromptBudget, Truncation
 
 
@@ -31,13 +32,13 @@ def fill(template: str, row: dict) -> str:
     return template.format(**row)
 
 
-def build_messages(spec: dict, shots: Sequence[dict], query: dict) -> list[Message]:
+def build_messages(spec: TaskSpec, shots: Sequence[dict], query: dict) -> list[Message]:
     """[system, (user shot, assistant shot)..., user query] with the protocol's templates."""
-    messages: list[Message] = [{"role": "system", "content": spec["system"]}]
+    messages: list[Message] = [{"role": "system", "content": spec.system}]
     for shot in shots:
-        messages.append({"role": "user", "content": fill(spec["user"], shot)})
-        messages.append({"role": "assistant", "content": fill(spec["assistant"], shot)})
-    messages.append({"role": "user", "content": fill(spec["user"], query)})
+        messages.append({"role": "user", "content": fill(spec.user, shot)})
+        messages.append({"role": "assistant", "content": fill(spec.assistant, shot)})
+    messages.append({"role": "user", "content": fill(spec.user, query)})
     return messages
 
 
@@ -50,7 +51,7 @@ class _Cut:
 
 
 def fit_messages(
-    spec: dict,
+    spec: TaskSpec,
     shots: Sequence[dict],
     query: dict,
     budget: PromptBudget,
@@ -67,7 +68,7 @@ def fit_messages(
     if used <= limit:
         return messages, Truncation(truncated=False, tokens_dropped=0, answer_survived=True)
 
-    fields = [f for f in spec.get("truncatable", [])]
+    fields = list(spec.truncatable)
     if not fields:
         return messages, Truncation(truncated=False, tokens_dropped=0, answer_survived=True)
 

@@ -1,33 +1,56 @@
-"""Task id → task class. The protocol file says what each task is; this says which code runs it."""
+"""Task id → task class. The protocol file says what each task is; the file
+``cluebench/tasks/<id>.py`` says which code runs it, registering its class with
+:func:`register_task` (as backends do with `cluebench.models.base.register`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cluebench.errors import ConfigError
+from cluebench.protocol import Protocol, load_protocol
 from cluebench.tasks.base import Task
-from cluebench.tasks.protocol import load_protocol
+from cluebench.util import import_if_present
+
+T = TypeVar("T", bound=type[Task])
+
+_TASKS: dict[str, type[Task]] = {}
 
 
-def _classes() -> dict[str, type[Task]]:
-    from cluebench.tasks.coding import MeDiSumCodeTask
-    from cluebench.tasks.longhealth import LongHealthTask
-    from cluebench.tasks.mednli import MedNLITask
-    from cluebench.tasks.summarization import MeDiSumQATask, MeQSumTask, ProblemSummaryTask
+def register_task(task_id: str) -> Callable[[T], T]:
+    """Class decorator: `task_id`'s code (the protocol's `[tasks.<task_id>]` section)."""
 
-    return {
-        c.id: c
-        for c in (MedNLITask, MeQSumTask, ProblemSummaryTask, LongHealthTask, MeDiSumQATask, MeDiSumCodeTask)
-    }
+    def decorate(cls: T) -> T:
+        if _TASKS.get(task_id, cls) is not cls:
+            raise ValueError(f"two task classes registered for {task_id!r}")
+        cls.id = task_id
+        _TASKS[task_id] = cls
+        return cls
+
+    return decorate
 
 
-def get_task(task_id: str, protocol: dict | None = None, **options: Any) -> Task:
-    """Instantiate a task; `options` go to tasks that take them (LongHealth's budgets)."""
+def task_class(task_id: str) -> type[Task]:
+    """The registered class of `task_id`, importing ``cluebench.tasks.<task_id>`` on first use."""
+    if task_id not in _TASKS and task_id.isidentifier():
+        import_if_present(f"cluebench.tasks.{task_id}")
+    if task_id not in _TASKS:
+        raise KeyError(task_id)
+    return _TASKS[task_id]
+
+
+def get_task(task_id: str, protocol: Protocol | None = None, **options: Any) -> Task:
+    """Instantiate a task; of `options` (run settings such as token budgets) each task takes the
+    ones it names in `option_names`, so callers need not know which task wants which."""
     protocol = protocol or load_protocol()
-    classes = _classes()
-    if task_id not in classes or task_id not in protocol["tasks"]:
-        raise ConfigError(f"unknown task '{task_id}': expected one of {', '.join(protocol['tasks'])}")
-    cls = classes[task_id]
-    if task_id == "longhealth":
-        return cls(protocol["tasks"][task_id], protocol, **options)  # type: ignore[call-arg]
-    return cls(protocol["tasks"][task_id], protocol)
+    if task_id not in protocol.tasks:
+        raise ConfigError(f"unknown task '{task_id}': expected one of {', '.join(protocol.tasks)}")
+    try:
+        cls = task_class(task_id)
+    except KeyError:
+        raise ConfigError(
+            f"task '{task_id}' of protocol {protocol.name} has no code: expected a file "
+            f"cluebench/tasks/{task_id}.py with a class decorated @register_task({task_id!r})"
+        ) from None
+    taken = {k: v for k, v in options.items() if k in cls.option_names}
+    return cls(protocol.task(task_id), protocol, **taken)  # type: ignore[call-arg]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 PairScores = list[dict[str, float]]
@@ -136,15 +136,19 @@ class Scorers:
         self.cached[family] += len(keys) - len(todo)
         return [dict(known[k]) for k in keys]
 
-    def describe(self, metric_names: list[str]) -> dict:
-        """What produced the numbers, for results.json (only the scorers this task used)."""
+    def describe(self, kinds: Iterable[str]) -> dict:
+        """What produced the numbers, for results.json: one entry per scorer kind a task used
+        (`Task.scorer_kinds`: "bertscore", "entities", "icd10")."""
         out: dict = {}
-        if any(m.startswith("bertscore") for m in metric_names):
-            out["bertscore"] = self.bertscore.describe()
-        if any(m.startswith(("entity_", "umls_")) for m in metric_names):
-            out["entities"] = self.entities.describe()
-        if any(m.startswith("icd_") for m in metric_names):
-            from cluebench.metrics.icd10 import library_info
+        for kind in kinds:
+            if kind == "bertscore":
+                out["bertscore"] = self.bertscore.describe()
+            elif kind == "entities":
+                out["entities"] = self.entities.describe()
+            elif kind == "icd10":
+                from cluebench.metrics.icd10 import library_info
 
-            out["icd10"] = library_info()
+                out["icd10"] = library_info()
+            else:
+                raise ValueError(f"unknown scorer kind {kind!r}")
         return out

@@ -3,28 +3,79 @@
 Every reader takes the file's path and its bytes (read once by the caller, which also hashes
 them) and returns a list of row dicts with a unique string ``id``; it raises
 :class:`cluebench.errors.DataError` naming file, line and field for anything malformed.
+
+A reader binds itself to its task id with :func:`reader`, which also says where the file comes
+from (a public URL with its checksum, or the steps to obtain credentialed data). Every module of
+this package is imported here, so a new task's reader is one new file and no table to edit.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from cluebench.datasets.readers.longhealth import read_longhealth
-from cluebench.datasets.readers.medisum import read_medisumcode, read_medisumqa
-from cluebench.datasets.readers.mednli import read_mednli
-from cluebench.datasets.readers.meqsum import read_meqsum
-from cluebench.datasets.readers.problem_summary import read_problem_summary
+from cluebench.util import import_if_present
 
 Reader = Callable[[Path, bytes], list[dict]]
 
-READERS: dict[str, Reader] = {
-    "mednli": read_mednli,
-    "meqsum": read_meqsum,
-    "problem_summary": read_problem_summary,
-    "longhealth": read_longhealth,
-    "medisumqa": read_medisumqa,
-    "medisumcode": read_medisumcode,
-}
 
-__all__ = ["READERS", "Reader"]
+@dataclass(frozen=True)
+class PublicSource:
+    """Where a public data set is downloaded from (`clue data fetch`)."""
+
+    task: str
+    url: str
+    sha256: str | None  # None: trust on first use, recorded in CHECKSUMS
+    licence: str
+
+
+@dataclass(frozen=True)
+class ReaderEntry:
+    task: str
+    read: Reader
+    source: PublicSource | None  # public: fetched and checksummed
+    obtain: str | None  # credentialed: the steps to get the file ("{path}" is where it goes)
+
+
+_ENTRIES: dict[str, ReaderEntry] = {}
+
+
+def reader(
+    task: str, *, source: PublicSource | None = None, obtain: str | None = None
+) -> Callable[[Reader], Reader]:
+    """Register `fn` as `task`'s reader; exactly one of `source` / `obtain` says how to get it."""
+    if (source is None) == (obtain is None):
+        raise TypeError(f"reader {task!r}: give either a public source or the steps to obtain it")
+
+    def decorate(fn: Reader) -> Reader:
+        if task in _ENTRIES:
+            raise ValueError(f"two readers for task {task!r}")
+        _ENTRIES[task] = ReaderEntry(task, fn, source, obtain)
+        return fn
+
+    return decorate
+
+
+def _load_all() -> None:
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}")
+
+
+def reader_for(task: str) -> Reader:
+    """`task`'s reader, importing ``cluebench.datasets.readers.<task>`` if none is registered yet."""
+    if task not in _ENTRIES and task.isidentifier():
+        import_if_present(f"{__name__}.{task}")
+    if task not in _ENTRIES:
+        raise KeyError(f"no reader registered for task {task!r} (cluebench/datasets/readers/{task}.py)")
+    return _ENTRIES[task].read
+
+
+_load_all()
+
+READERS: dict[str, Reader] = {t: e.read for t, e in _ENTRIES.items()}
+ENTRIES: dict[str, ReaderEntry] = dict(_ENTRIES)
+
+__all__ = ["ENTRIES", "READERS", "PublicSource", "Reader", "ReaderEntry", "reader", "reader_for"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cluebench.datasets.readers import PublicSource, reader
 from cluebench.datasets._io import decode_utf8, iter_json_top, require_object, require_str, type_name
 from cluebench.errors import DataError
 
@@ -83,6 +84,15 @@ def _patient(path: Path, pid: str, value: Any, line: int) -> dict:
     return {**patient, "id": pid, "texts": texts, "questions": checked}
 
 
+@reader(
+    "longhealth",
+    source=PublicSource(
+        task="longhealth",
+        url="https://raw.githubusercontent.com/kbressem/LongHealth/main/data/benchmark_v5.json",
+        sha256=None,
+        licence="see github.com/kbressem/LongHealth; cite Adams et al., arXiv 2401.14490",
+    ),
+)
 def read_longhealth(path: Path, raw: bytes) -> list[dict]:
     """One row per patient ``{"id", "texts", "questions", ...original}``; each question gains
     `correct_letter` ("A".."E") and a missing/null `answer_location` becomes ``{}``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from cluebench.datasets.readers import reader
 from cluebench.datasets._io import (
     IdRegistry,
     decode_utf8,
@@ -23,6 +24,15 @@ from cluebench.errors import DataError
 QA_CONTEXT_FIELDS = ("discharge_summary", "without_discharge_summary")
 
 
+@reader(
+    "medisumqa",
+    obtain=(
+        "MeDiSumQA is credentialed data on PhysioNet. As a credentialed user, sign the data use agreement at "
+        "https://physionet.org/content/medisumqa/1.0.0/ and put the dataset (a JSON list or JSON lines) at {path}; "
+        "or build it yourself from MIMIC-IV-Note (https://physionet.org/content/mimic-iv-note/) with "
+        "`clue generate medisumqa`, writing to {path}."
+    ),
+)
 def read_medisumqa(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id", "discharge_summary", "Question", "Answer", ...original}``.
 
@@ -74,6 +84,14 @@ def _codes(path: Path, value: object, line: int) -> list[dict]:
     return value
 
 
+@reader(
+    "medisumcode",
+    obtain=(
+        "MeDiSumCode is built from credentialed MIMIC-IV data: as a credentialed PhysioNet user, download "
+        "note/discharge.csv.gz (https://physionet.org/content/mimic-iv-note/) and hosp/diagnoses_icd.csv.gz "
+        "(https://physionet.org/content/mimiciv/), then run `clue generate medisumcode`, writing to {path}."
+    ),
+)
 def read_medisumcode(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": hadm_id or the 0-based index, "text", "icd_codes", ...original}``."""
     text = decode_utf8(path, raw)

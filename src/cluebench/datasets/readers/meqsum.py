@@ -8,6 +8,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from cluebench.datasets.readers import PublicSource, reader
 from cluebench.datasets._io import IdRegistry, type_name
 from cluebench.errors import DataError
 
@@ -37,6 +38,16 @@ def _cell_text(path: Path, value: object, line: int, field: str, *, required: bo
     return value
 
 
+@reader(
+    "meqsum",
+    source=PublicSource(
+        task="meqsum",
+        url="https://raw.githubusercontent.com/abachaa/MeQSum/51e36cf65c12602333b6fdc3ae8ecf10430529f7/"
+        "MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx",
+        sha256="abedd939d5014306ca576522416bf69103e85dc8fcf1668a4099e8b84a39eeea",
+        licence="CC BY 4.0; cite Ben Abacha & Demner-Fushman, ACL 2019",
+    ),
+)
 def read_meqsum(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": File or "row-N", "CHQ", "Summary", "File"}``; N and line are sheet rows."""
     wb, ws = _open_sheet(path, raw)

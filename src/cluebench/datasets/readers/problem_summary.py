@@ -9,9 +9,10 @@ import csv
 import io
 from pathlib import Path
 
+from cluebench.datasets.readers import reader
 from cluebench.datasets._io import IdRegistry, decode_utf8
-from cluebench.datasets._protocol import task_settings
 from cluebench.errors import DataError
+from cluebench.protocol import load_protocol
 
 ID_COLUMN = "File ID"
 # normalised name -> settings key listing the accepted upstream names
@@ -23,10 +24,10 @@ _COLUMNS = {
 
 
 def _pick_columns(path: Path, header: list[str]) -> dict[str, str]:
-    settings = task_settings("problem_summary")
+    settings = load_protocol().task("problem_summary").settings
     chosen: dict[str, str] = {}
     for name, key in _COLUMNS.items():
-        options = [str(c) for c in settings.get(key, [name])]
+        options = list(getattr(settings, key))
         found = next((c for c in options if c in header), None)
         if found is None:
             raise DataError(
@@ -40,6 +41,14 @@ def _pick_columns(path: Path, header: list[str]) -> dict[str, str]:
     return chosen
 
 
+@reader(
+    "problem_summary",
+    obtain=(
+        "The BioNLP 2023 task 1A (Problem Summary) data is credentialed data on PhysioNet. As a credentialed "
+        "user, sign the data use agreement at https://physionet.org/content/bionlp-workshop-2023-task-1a/2.0.0/, "
+        "download BioNLP2023-1A-Test.csv and put it at {path}."
+    ),
+)
 def read_problem_summary(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": File ID or "row-N", "Subjectives", "Assessment", "Summary", ...original}``."""
     text = decode_utf8(path, raw)

@@ -1,4 +1,4 @@
-"""The free-text tasks: MeQSum, Problem List Summarization and MeDiSumQA.
+"""The shared shape of the free-text tasks (MeQSum, Problem List Summarization, MeDiSumQA).
 
 They differ only in their data preparation and in which metric families the protocol lists
 (ROUGE, BERTScore, entity F1); the scoring is batched so the encoder runs once per task.
@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from cluebench.metrics.format_checks import single_question_violation
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
 
 
 class SummarizationTask(FewShotTask):
+    error_flags = ("loop", "parse_failed")
+
+    def scorer_kinds(self, metric_names: Sequence[str]) -> list[str]:
+        kinds = []
+        if any(m.startswith("bertscore") for m in metric_names):
+            kinds.append("bertscore")
+        if any(m.startswith(("entity_", "umls_")) for m in metric_names):
+            kinds.append("entities")
+        return kinds
+
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
         names = self.metric_names(scorers)
         refs = [s.reference for s in samples]
@@ -41,32 +50,3 @@ class SummarizationTask(FewShotTask):
         flags = self.base_flags(output)
         flags["parse_failed"] = not output.strip()
         return flags
-
-
-class MeQSumTask(SummarizationTask):
-    """Consumer health question summarisation; the instruction asks for only the question."""
-
-    id = "meqsum"
-
-    def flags(self, output: str) -> dict[str, Any]:
-        flags = super().flags(output)
-        flags["format_violation"] = single_question_violation(output)
-        return flags
-
-
-class ProblemSummaryTask(SummarizationTask):
-    """BioNLP 2023 1A. The reference replaces ';' in the gold summary with ', ' (its attempt to
-    strip a trailing ';' first is a no-op, so we reproduce only the replacement)."""
-
-    id = "problem_summary"
-
-    def prepare(self, row: dict) -> dict:
-        row = dict(row)
-        row["Summary"] = str(row.get("Summary", "")).replace(";", ", ")
-        return row
-
-
-class MeDiSumQATask(SummarizationTask):
-    """Questions a lay person might ask about their own discharge letter."""
-
-    id = "medisumqa"

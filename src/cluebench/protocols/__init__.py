@@ -1,0 +1,1 @@
+"""Protocol files (TOML), read by `cluebench.protocol`; one file per protocol variant."""
