@@ -38,6 +38,7 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     g.add_argument("--no-prefix-caching", action="store_true", help="vllm: disable prefix caching")
     g.add_argument("--trust-remote-code", action="store_true")
+    g.add_argument("--chat-template", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
 
 
 def _add_protocol_option(p: argparse.ArgumentParser) -> None:
@@ -63,7 +64,17 @@ def _backend_options(args: argparse.Namespace):
         raise ConfigError("openai: models need at least one --base-url (e.g. http://127.0.0.1:8000/v1)")
     if args.api_key_env and args.api_key_env not in os.environ:
         raise ConfigError(f"--api-key-env names ${args.api_key_env}, which is not set in the environment")
+    chat_template = None
+    if getattr(args, "chat_template", None):
+        path = Path(args.chat_template)
+        try:
+            chat_template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--chat-template {path}: cannot read it as UTF-8 text ({exc})") from None
+        if not chat_template.strip():
+            raise ConfigError(f"--chat-template {path}: the file is empty; expected a Jinja chat template")
     return BackendOptions(
+        chat_template=chat_template,
         base_urls=list(args.base_url),
         concurrency=args.concurrency,
         timeout=args.timeout,
@@ -105,6 +116,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.terminal import print_run_summary
 
     settings = RunSettings(
+        reasoning=args.reasoning,
+        reasoning_known=_known_reasoning(args),
+        reasoning_budget=args.reasoning_budget,
+        notice=lambda line: print(line, file=sys.stderr),
         model=args.model,
         tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
         protocol=args.protocol,
@@ -129,6 +144,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_reasoning(args: argparse.Namespace) -> str | None:
+    """The lineage data's word that this model thinks before answering by default, or None;
+    with --reasoning off, say that --reasoning on would let it think."""
+    if not args.model:
+        return None
+    from cluebench.analysis.lineage import reasoning_info
+
+    info = reasoning_info(args.model)
+    if info is None or not info.thinks_by_default:
+        return None
+    evidence = f"lineage data: {info.model} thinks before answering ({info.kind})"
+    if args.reasoning == "off":
+        print(
+            f"clue: note: {info.model} is a reasoning model; with --reasoning off (the paper's"
+            " protocol) its thinking is switched off where the template allows, or cut by the"
+            " answer caps; try --reasoning on",
+            file=sys.stderr,
+        )
+    return evidence
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from cluebench.run.score import score_predictions
 
@@ -146,7 +182,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs
     from cluebench.terminal import format_comparison
 
-    result = compare_runs(Path(args.base), Path(args.candidate), seed=args.seed)
+    result = compare_runs(
+        Path(args.base), Path(args.candidate), seed=args.seed, allow_variant=args.allow_variant
+    )
     print(json.dumps(result, indent=2) if args.json else format_comparison(result))
     return 0
 
@@ -235,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--full", action="store_true", help="run the synthetic demo set at full size and the paper's budgets (default on the demo set: demo sizes, minutes on a laptop; real data always runs at full size)")
+    p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
+    p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
     _add_protocol_option(p)
     p.set_defaults(func=cmd_run)
 
@@ -251,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("candidate")
     p.add_argument("--json", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allow-variant", action="store_true", help="pair runs of different protocol variants (e.g. one model with --reasoning on and off)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="one self-contained HTML report from run directories")

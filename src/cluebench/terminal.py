@@ -424,8 +424,12 @@ def results_table(results: dict) -> Any:
     """The run's headline table: at most 80 columns, task names and CIs never cut or wrapped."""
     from rich.table import Table
 
+    variant = results["protocol"].get("variant")
+    protocol = results["protocol"]["id"] + (
+        f", variant: reasoning on, budget {variant.get('budget')}" if variant else ""
+    )
     table = Table(
-        title=f"CLUE results — {results['model']['spec']} (protocol {results['protocol']['id']})",
+        title=f"CLUE results — {results['model']['spec']} (protocol {protocol})",
         title_justify="left",
     )
     table.add_column("lvl", justify="right", no_wrap=True)
@@ -448,6 +452,7 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     console = _stdout_console(file=file)
     results = outcome.results
     console.print(results_table(results))
+    _print_reasoning(console, results)
     if any(not lvl.get("complete") and lvl.get("mean") is not None for lvl in results.get("levels", {}).values()):
         console.print("* over the level's tasks that were run, not all of them")
     failed = {t: e["n_failed"] for t, e in results["tasks"].items() if e.get("n_failed")}
@@ -466,6 +471,29 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     console.print(f"run directory: {outcome.out}")
     if outcome.report is not None:
         console.print(f"report: {outcome.report}")
+
+
+def _print_reasoning(console: Any, results: dict) -> None:
+    """One line per task that carried reasoning: its length and how often it never finished."""
+    for task_id, t in results["tasks"].items():
+        r = t.get("reasoning")
+        if not r:
+            continue
+        console.print(
+            f"{task_id} reasoning: {r['mean_tokens']:.0f} mean / {r['median_tokens']:.0f} median "
+            f"thinking tokens; {r['unfinished']} of {r['n']} unfinished "
+            f"({r['unfinished_rate']:.1f}%, scored as no answer)"
+        )
+    errors = [
+        (task_id, t["errors"]["reasoning_in_output"]["count"])
+        for task_id, t in results["tasks"].items()
+        if (t.get("errors") or {}).get("reasoning_in_output", {}).get("count")
+    ]
+    for task_id, count in errors:
+        console.print(
+            f"[yellow]{task_id}: {count} outputs hold the model's reasoning and were scored raw "
+            "(--reasoning off, the paper's protocol); try --reasoning on[/yellow]"
+        )
 
 
 def print_score(result: dict, *, file: IO[str] | None = None) -> None:
@@ -537,6 +565,16 @@ def format_comparison(result: dict) -> str:
             f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
             f"{'verified' if p['verified'] else 'unverified'})"
         )
+    for task, r in (result.get("reasoning") or {}).items():
+        parts = []
+        for side in ("base", "candidate"):
+            v = r.get(side)
+            parts.append(
+                f"{side} no reasoning" if not v else
+                f"{side} {v['mean_tokens']:.0f} mean / {v['median_tokens']:.0f} median thinking "
+                f"tokens, {v['unfinished_rate']:.1f}% unfinished"
+            )
+        console.print(f"{task} reasoning: " + "; ".join(parts))
     for task, m in result["matched"].items():
         console.print(
             f"{task}: {m['n_matched']} matched samples "

@@ -31,6 +31,12 @@ ALWAYS_FLAGS = ("failed", "truncated", "length_capped")
 _ALWAYS = set(ALWAYS_FLAGS)
 # Fields of a sample's `flags` that describe it but are not error flags (docs/run-files.md).
 _NOT_ERRORS = {"tokens_dropped", "answer_survived", "error"}
+# Flags the run's reasoning policy may set on any task's samples (run/reasoning.py); reported
+# after the task's own, only when the samples carry them.
+REASONING_FLAGS = (
+    "reasoning_unfinished",  # reasoning on: the reasoning never ended (no answer was given)
+    "reasoning_in_output",  # reasoning off: a thinking model's output holds its reasoning
+)
 
 
 def is_failed(sample: dict) -> bool:
@@ -137,7 +143,8 @@ def error_summary(
     """
     task_flags = sample_flags(samples) if error_flags is None else tuple(error_flags)
     out: dict[str, dict[str, float]] = {}
-    for flag in ALWAYS_FLAGS + tuple(f for f in task_flags if f not in _ALWAYS):
+    own = tuple(f for f in task_flags if f not in _ALWAYS)
+    for flag in ALWAYS_FLAGS + own + tuple(f for f in REASONING_FLAGS if f not in own):
         count = n = 0
         for s in samples:
             flags = s.get("flags") or {}

@@ -51,6 +51,34 @@ def _check_protocols(base: Run, cand: Run) -> None:
         )
 
 
+def describe_variant(run: Run) -> str:
+    """The run's protocol variant in words ("the paper's protocol" when it has none)."""
+    v = run.protocol.get("variant")
+    if not v:
+        return "the paper's protocol (reasoning off)"
+    if v.get("reasoning") == "on":
+        return f"reasoning on, {v.get('budget')} thinking tokens on top of each answer cap"
+    return ", ".join(f"{k} {val}" for k, val in sorted(v.items()))
+
+
+def _check_variants(base: Run, cand: Run, allow: bool) -> str | None:
+    """Refuse to pair runs of different protocol variants (reasoning on vs off, or different
+    thinking budgets) unless asked; return the note that says they were paired anyway."""
+    vb, vc = base.protocol.get("variant") or None, cand.protocol.get("variant") or None
+    if vb == vc:
+        return None
+    difference = (
+        f"base {base.path}: {describe_variant(base)}; candidate {cand.path}: "
+        f"{describe_variant(cand)}"
+    )
+    if not allow:
+        raise ClueError(
+            f"cannot compare: the runs used different protocol variants ({difference}); "
+            "pass --allow-variant to compare them anyway (e.g. one model with thinking on and off)"
+        )
+    return f"protocol variants differ ({difference}): the deltas include the variant's effect"
+
+
 def _shot_ids(run: Run, task: str) -> list[str] | None:
     entry = run.task_entry(task) or {}
     if "shot_ids" in entry:
@@ -157,12 +185,21 @@ def _mcnemar(vb: np.ndarray, vc: np.ndarray) -> tuple[float, dict]:
 
 
 def compare_runs(
-    base_dir: Path, candidate_dir: Path, *, seed: int = 0, n_boot: int = 2000
+    base_dir: Path,
+    candidate_dir: Path,
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+    allow_variant: bool = False,
 ) -> dict:
-    """Paired comparison of two runs (candidate − base); see the module docstring."""
+    """Paired comparison of two runs (candidate − base); see the module docstring.
+    allow_variant: pair runs of different protocol variants (reasoning on vs off), with a note."""
     base, cand = Run.load(base_dir), Run.load(candidate_dir)
     _check_protocols(base, cand)
     notes: list[str] = []
+    variant_note = _check_variants(base, cand, allow_variant)
+    if variant_note:
+        notes.append(variant_note)
     tasks_b, tasks_c = base.tasks, cand.tasks
     for t in tasks_b:
         if t not in tasks_c:
@@ -181,6 +218,7 @@ def compare_runs(
 
     out_tasks: dict[str, dict] = {}
     errors: dict[str, dict] = {}
+    reasoning: dict[str, dict] = {}
     matched: dict[str, dict] = {}
     headline_diffs: dict[str, ClusteredMean] = {}
     headline_names: dict[str, str] = {}
@@ -221,7 +259,11 @@ def compare_runs(
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs])
+        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
+        thinking = _reasoning_deltas(base, cand, task)
+        if thinking:
+            reasoning[task] = thinking
         if any(s.get("subtask") is not None for s, _ in pairs):
             notes.append(
                 f"{task}: McNemar p-values treat each prompt as independent although a question's "
@@ -256,6 +298,7 @@ def compare_runs(
         "tasks": out_tasks,
         "levels": levels,
         "errors": errors,
+        "reasoning": reasoning,
         "matched": matched,
         "notes": notes,
     }
@@ -278,8 +321,23 @@ def _apply_holm(tasks: dict[str, dict]) -> None:
         tasks[t][m]["p_holm"] = p
 
 
-def _error_deltas(base: list[dict], cand: list[dict]) -> dict[str, dict]:
-    eb, ec = error_summary(base), error_summary(cand)
+def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
+    """Each run's reasoning length and unfinished rate for the task (from results.json)."""
+    rb = (base.task_entry(task) or {}).get("reasoning")
+    rc = (cand.task_entry(task) or {}).get("reasoning")
+    if not rb and not rc:
+        return None
+    keys = ("mean_tokens", "median_tokens", "unfinished_rate")
+    return {
+        "base": {k: (rb or {}).get(k) for k in keys} if rb else None,
+        "candidate": {k: (rc or {}).get(k) for k in keys} if rc else None,
+    }
+
+
+def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -> dict[str, dict]:
+    """Rates of each error flag in both runs: the flags their results.json list for the task (in
+    that order), or those the samples carry when neither run has a results entry."""
+    eb, ec = error_summary(base, flags), error_summary(cand, flags)
     out = {}
     for flag in dict.fromkeys([*eb, *ec]):
         rb = eb.get(flag, {}).get("rate")

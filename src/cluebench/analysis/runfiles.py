@@ -105,7 +105,10 @@ class Run:
         spec = self.model.get("spec")
         if spec in (None, "", "default") and self.model.get("path"):
             spec = str(self.model["path"])  # the embedded default: name its model file
-        return model_label(str(spec or self.model.get("model_id") or self.path.name))
+        label = model_label(str(spec or self.model.get("model_id") or self.path.name))
+        if (self.protocol.get("variant") or {}).get("reasoning") == "on":
+            label += " (reasoning on)"  # the same model with thinking off stays apart
+        return label
 
     def identity(self) -> dict:
         return {

@@ -44,6 +44,8 @@ class Completion:
 
     finish_reason is "stop", "length" or "error"; "error" means the backend gave up after its
     retries (the sample is then recorded as failed, never scored as a wrong answer).
+    `reasoning` is reasoning text returned apart from the answer (a server's `reasoning_content`,
+    or a `<think>` block split out of `text`), `reasoning_tokens` its length when known.
     """
 
     key: str
@@ -54,6 +56,8 @@ class Completion:
     latency_s: float = 0.0
     error: str | None = None
     attempts: int = 1
+    reasoning: str | None = None
+    reasoning_tokens: int | None = None
 
 
 class Tokenizer(Protocol):
@@ -91,6 +95,16 @@ class BackendOptions:
     # The protocol's [plain_template] table (first_turn, next_turn, query, zero_shot,
     # merged_system), passed in by the runner so backends never read the protocol file.
     plain_template: dict | None = None
+    # A Jinja chat template that replaces the model's own (llamacpp:, hf:, vllm:, and openai: with
+    # --tokenizer): for models whose shipped template is stale or missing.
+    chat_template: str | None = None
+    # Extra variables every chat template sees (e.g. {"enable_thinking": False}); openai: sends
+    # them as `chat_template_kwargs`. Set by the runner's reasoning policy after the backend loads,
+    # read by the renderers at call time.
+    chat_template_kwargs: dict = field(default_factory=dict)
+    # Keep special tokens in decoded text (the reasoning markers of some templates, e.g. gpt-oss's
+    # harmony channels, are special tokens that a plain decode would drop).
+    keep_special_tokens: bool = False
     # openai: retry/drain tuning. Full-jitter backoff: sleep ~ U(0, min(max, base * 2**attempt)).
     retry_backoff_base: float = 0.5
     retry_backoff_max: float = 30.0
@@ -130,6 +144,11 @@ class Backend(abc.ABC):
 
     def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.tokenizer.encode(self.render(messages)))
+
+    def chat_template(self) -> str | None:
+        """The Jinja chat template this backend renders with (None: none known here, e.g. a
+        server that renders its own); the reasoning policy reads it for a thinking switch."""
+        return None
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:

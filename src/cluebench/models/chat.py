@@ -56,9 +56,18 @@ class JinjaTemplate:
     """An HF-style chat template compiled the way llama-cpp-python's Jinja2ChatFormatter and
     transformers do it: sandboxed, trim_blocks + lstrip_blocks, loop controls, the `generation`
     tag, transformers' `tojson`, `raise_exception` and `strftime_now`,
-    `add_generation_prompt=True`."""
+    `add_generation_prompt=True`. `extra` gives further template variables at each call (the
+    thinking switch, `BackendOptions.chat_template_kwargs`), as transformers'
+    `apply_chat_template(**kwargs)` passes them."""
 
-    def __init__(self, source: str, *, bos_token: str = "", eos_token: str = "") -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        bos_token: str = "",
+        eos_token: str = "",
+        extra: Callable[[], dict] | None = None,
+    ) -> None:
         import jinja2.ext
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -72,9 +81,11 @@ class JinjaTemplate:
         self._template = env.from_string(source)
         self.bos_token = bos_token
         self.eos_token = eos_token
+        self._extra = extra
 
     def __call__(self, messages: Sequence[Message]) -> str:
         return self._template.render(
+            **(self._extra() if self._extra is not None else {}),
             messages=list(messages),
             bos_token=self.bos_token,
             eos_token=self.eos_token,

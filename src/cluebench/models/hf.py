@@ -90,7 +90,10 @@ class HFBackend(HFTemplateBackend, Backend):
         self._model.to(self.device).eval()
         self.dtype = dtype_name
         self._render, self._system_role, self._template = hf_renderer(
-            self._tok, options.plain_template
+            self._tok,
+            options.plain_template,
+            override=options.chat_template,
+            extra=lambda: self.options.chat_template_kwargs,
         )
         self._tokenizer = HFTokenizer(self._tok)
         self._pad_id = self._tok.pad_token_id
@@ -223,7 +226,7 @@ class HFBackend(HFTemplateBackend, Backend):
             cut = next((j for j, t in enumerate(row) if t in self._eos_ids), None)
             gen = row if cut is None else row[:cut]
             finish = "stop" if cut is not None or len(row) < d.max_tokens else "length"
-            text = self._tok.decode(gen, skip_special_tokens=True)
+            text = self._tok.decode(gen, skip_special_tokens=not self.options.keep_special_tokens)
             results.append((text, finish, len(gen) + (cut is not None)))
         return results
 

@@ -48,10 +48,16 @@ def template_source(tok: Any) -> str | None:
 
 
 def hf_renderer(
-    tok: Any, plain: dict | None
+    tok: Any,
+    plain: dict | None,
+    *,
+    override: str | None = None,
+    extra: Callable[[], dict] | None = None,
 ) -> tuple[Callable[[Sequence[Message]], str], str, str | None]:
-    """(render, system_role, template source) using the tokenizer's own chat template."""
-    source = template_source(tok)
+    """(render, system_role, template source) using the tokenizer's own chat template, or
+    `override` (--chat-template) when given. `extra` gives further template variables at each call
+    (the thinking switch), passed the way transformers passes `apply_chat_template` kwargs."""
+    source = override or template_source(tok)
     template: Callable[[Sequence[Message]], str] | None = None
     if source is not None:
 
@@ -62,6 +68,7 @@ def hf_renderer(
                     chat_template=source,
                     tokenize=False,
                     add_generation_prompt=True,
+                    **(extra() if extra is not None else {}),
                 )
             )
 
@@ -92,6 +99,9 @@ class HFTemplateBackend:
 
     def render(self, messages: Sequence[Message]) -> str:
         return self._render(messages)
+
+    def chat_template(self) -> str | None:
+        return getattr(self, "_template", None)
 
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         return prompt_ids(self._tok, self.render(messages), self._system_role)

@@ -8,6 +8,7 @@ exactly what the model sees (no second BOS, no hidden template).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -83,10 +84,15 @@ class LlamaCppBackend(Backend):
         self._bos_token = self._token_text(self._llm.token_bos())
         self._eos_token = self._token_text(self._llm.token_eos())
         self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "true").lower() != "false"
-        source = meta.get("tokenizer.chat_template")
+        source = options.chat_template or meta.get("tokenizer.chat_template")
         self._template_source = source or None
         template = (
-            JinjaTemplate(source, bos_token=self._bos_token, eos_token=self._eos_token)
+            JinjaTemplate(
+                source,
+                bos_token=self._bos_token,
+                eos_token=self._eos_token,
+                extra=lambda: self.options.chat_template_kwargs,
+            )
             if source
             else None
         )
@@ -149,6 +155,9 @@ class LlamaCppBackend(Backend):
     def render(self, messages: Sequence[Message]) -> str:
         return self._render(messages)
 
+    def chat_template(self) -> str | None:
+        return self._template_source
+
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         """Token ids fed to the model: the rendered text (special tokens parsed) plus a BOS when
         the model wants one and the template did not already write it."""
@@ -160,8 +169,18 @@ class LlamaCppBackend(Backend):
         return len(self.prompt_ids(messages))
 
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
-        for req in requests:
-            on_completion(self._one(req))
+        keep = self.options.keep_special_tokens
+        if keep:
+            # create_completion decodes without special tokens, which would drop reasoning markers
+            # that are special tokens (gpt-oss's harmony channels); decode them for this call.
+            llm = self._llm
+            llm.detokenize = functools.partial(type(llm).detokenize, llm, special=True)
+        try:
+            for req in requests:
+                on_completion(self._one(req))
+        finally:
+            if keep and self._llm is not None:
+                self._llm.__dict__.pop("detokenize", None)
 
     def _one(self, req: Request) -> Completion:
         start = time.perf_counter()

@@ -200,7 +200,10 @@ class OpenAIBackend(Backend):
                 options.tokenizer, trust_remote_code=options.trust_remote_code
             )
             self._render, self._system_role, self._template_source = hf_renderer(
-                self._hf_tok, options.plain_template
+                self._hf_tok,
+                options.plain_template,
+                override=options.chat_template,
+                extra=lambda: self.options.chat_template_kwargs,
             )
             self._tokenizer: Tokenizer = HFTokenizer(self._hf_tok)
         else:
@@ -259,6 +262,9 @@ class OpenAIBackend(Backend):
 
     def render(self, messages: Sequence[Message]) -> str:
         return self._render(messages)
+
+    def chat_template(self) -> str | None:
+        return self._template_source
 
     def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
         if self._hf_tok is not None:
@@ -370,6 +376,13 @@ class OpenAIBackend(Backend):
             "temperature": d.temperature,
             "top_p": d.top_p,
             "seed": d.seed,
+            # The template's thinking switch (vLLM, SGLang and llama.cpp server pass these to the
+            # chat template); sent only when the reasoning policy set any.
+            **(
+                {"chat_template_kwargs": dict(self.options.chat_template_kwargs)}
+                if self.options.chat_template_kwargs
+                else {}
+            ),
         }
 
     async def _complete(self, req: Request) -> Completion:

@@ -65,10 +65,15 @@ def engine_args(vllm: Any, name: str, o: BackendOptions) -> Any:
     return vllm.EngineArgs(**kwargs)
 
 
-def sampling_params(vllm: Any, req: Request) -> Any:
+def sampling_params(vllm: Any, req: Request, *, keep_special_tokens: bool = False) -> Any:
     d = req.decoding
     return vllm.SamplingParams(
-        temperature=d.temperature, top_p=d.top_p, seed=d.seed, max_tokens=d.max_tokens
+        temperature=d.temperature,
+        top_p=d.top_p,
+        seed=d.seed,
+        max_tokens=d.max_tokens,
+        # Reasoning markers that are special tokens (harmony channels) must survive decoding.
+        **({"skip_special_tokens": False} if keep_special_tokens else {}),
     )
 
 
@@ -104,7 +109,10 @@ class VLLMBackend(HFTemplateBackend, Backend):
             raise BackendError(f"vLLM could not start '{self.source}': {exc}") from exc
         self._tok = self._engine.get_tokenizer()
         self._render, self._system_role, self._template = hf_renderer(
-            self._tok, options.plain_template
+            self._tok,
+            options.plain_template,
+            override=options.chat_template,
+            extra=lambda: self.options.chat_template_kwargs,
         )
         self._tokenizer = HFTokenizer(self._tok)
         self._digest: str | None = None
@@ -131,7 +139,9 @@ class VLLMBackend(HFTemplateBackend, Backend):
                 self._engine.add_request(
                     rid,
                     {"prompt_token_ids": self.prompt_ids(req.messages)},
-                    sampling_params(self._vllm, req),
+                    sampling_params(
+                        self._vllm, req, keep_special_tokens=self.options.keep_special_tokens
+                    ),
                 )
             except (ValueError, TypeError) as exc:  # e.g. prompt longer than max_model_len
                 on_completion(

@@ -172,7 +172,11 @@ def comparisons(
     out, notes = [], []
     for i, j, pair in detect_pairs(runs):
         try:
-            res = compare_runs(runs[i].path, runs[j].path, seed=seed, n_boot=n_boot)
+            # a report shows what it is given: runs of different protocol variants (one model
+            # with thinking on and off) are compared, with the note that says so
+            res = compare_runs(
+                runs[i].path, runs[j].path, seed=seed, n_boot=n_boot, allow_variant=True
+            )
         except ClueError as e:
             notes.append(f"{labels[j]} vs {labels[i]}: {e}")
             continue
@@ -258,6 +262,8 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
                 "input": None if redact else _clip(s.get("input")),
                 "reference": None if redact else _clip(s.get("reference")),
                 "output": None if redact else _clip(s.get("output")),
+                "reasoning": None if redact else _clip(s.get("reasoning")),
+                "reasoning_tokens": s.get("reasoning_tokens"),
                 "parsed": None if redact else _clip(s.get("parsed")),
                 "metrics": s.get("metrics") or {},
                 "flags": flags,
@@ -325,6 +331,18 @@ def error_rows(
     return rows, flags
 
 
+def reasoning_rows(runs: list[Run], labels: list[str], tasks: list[str]) -> list[dict]:
+    """Per run and task: reasoning length, unfinished share and headline by reasoning length
+    (results.json's `reasoning` entries; none for runs without reasoning)."""
+    rows = []
+    for t in tasks:
+        for run, label in zip(runs, labels):
+            e = task_entry(run, t) or {}
+            if e.get("reasoning"):
+                rows.append({"label": label, "task": t, "reasoning": e["reasoning"]})
+    return rows
+
+
 def all_tasks(runs: list[Run]) -> list[str]:
     order = [t for lv in levels_map(runs).values() for t in lv]
     present = {t for r in runs for t in r.tasks}
@@ -345,6 +363,7 @@ def run_summary(run: Run, label: str) -> dict:
         "spec": run.model.get("spec") or "",
         "model_id": run.model.get("model_id") or "",
         "protocol": run.protocol,
+        "reasoning": res.get("reasoning") or run.config.get("reasoning") or {},
         "decoding": res.get("decoding") or run.config.get("decoding") or {},
         "tasks": run.tasks,
         "config": scrub(run.config),

@@ -136,6 +136,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
             }
         )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     demo = demo_banner(runs)
     title = title or (
         "CLUE results: " + ", ".join(labels) if len(labels) <= 3 else f"CLUE results: {len(labels)} models"
@@ -155,6 +156,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         "tasks": task_sections,
         "error_rows": error_rows,
         "error_flags": error_flags,
+        "reasoning_rows": reasoning_rows,
         "redact": redact,
         "redacted_tasks": sorted(secret_tasks),
     }

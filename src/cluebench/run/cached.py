@@ -10,14 +10,19 @@ from cluebench.run.store import ResponseStore, request_key
 
 
 def keyed_requests(
-    backend: Backend, message_lists: Sequence[Sequence[Message]], decodings: Sequence[Decoding]
+    backend: Backend,
+    message_lists: Sequence[Sequence[Message]],
+    decodings: Sequence[Decoding],
+    reasoning: dict | None = None,
 ) -> tuple[list[Request], list[str]]:
-    """Requests with their cache keys, and each request's rendered prompt."""
+    """Requests with their cache keys, and each request's rendered prompt. `reasoning`: the run's
+    reasoning settings for the key (None for the paper's protocol)."""
     requests, rendered = [], []
     for messages, decoding in zip(message_lists, decodings):
         text = backend.render(messages)
         rendered.append(text)
-        requests.append(Request(request_key(backend.model_id, text, decoding), list(messages), decoding))
+        key = request_key(backend.model_id, text, decoding, reasoning)
+        requests.append(Request(key, list(messages), decoding))
     return requests, rendered
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
@@ -21,6 +21,7 @@ from cluebench.util import write_json_atomic, write_jsonl_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests
 from cluebench.run.environment import environment
+from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.registry import get_task
@@ -51,6 +52,10 @@ class RunSettings:
     full: bool = False  # the synthetic demo set at full size (no demo limits and budgets)
     progress_interval_s: float = 30.0
     protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
+    reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
+    reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
+    notice: Callable[[str], None] | None = None  # one-line messages for the user (auto's decision)
+    reasoning_known: str | None = None  # lineage evidence that the model thinks (for auto)
 
 
 @dataclass
@@ -97,7 +102,13 @@ def _check_data_protection(
 
 
 def _sample_row(
-    task: Task, sample: Sample, rendered: str, completion: Any, score: Any, failed_error: str | None
+    task: Task,
+    sample: Sample,
+    rendered: str,
+    completion: Any,
+    answer: Answer | None,
+    score: Any,
+    failed_error: str | None,
 ) -> dict:
     flags: dict[str, Any] = {
         "failed": completion is None,
@@ -106,6 +117,8 @@ def _sample_row(
         "answer_survived": sample.truncation.answer_survived,
         "length_capped": bool(completion is not None and completion.finish_reason == "length"),
     }
+    if answer is not None:
+        flags.update(answer.flags)
     if score is not None:
         flags.update(score.flags)
     if failed_error is not None:
@@ -121,7 +134,9 @@ def _sample_row(
         "shot_ids": sample.shot_ids,
         "input": query,
         "reference": sample.reference,
-        "output": completion.text if completion is not None else None,
+        "output": answer.text if answer is not None else None,
+        "reasoning": answer.reasoning if answer is not None else None,
+        "reasoning_tokens": answer.reasoning_tokens if answer is not None else None,
         "parsed": score.parsed if score is not None else None,
         "metrics": score.metrics if score is not None else {},
         "flags": flags,
@@ -153,6 +168,7 @@ def _prepare(
     store: ResponseStore,
     settings: RunSettings,
     protocol: Protocol,
+    policy: ReasoningPolicy,
 ) -> _Prepared:
     """Build a task's prompts (demo sizes on the demo set unless --full) and look them up."""
     from cluebench.datasets import demo_settings
@@ -172,13 +188,29 @@ def _prepare(
     if cap is not None:  # the demo's generation budget: a 135M model that rambles stops sooner
         for s in samples:
             s.max_tokens = min(s.max_tokens, int(cap))
-    decodings = [_decoding(settings, protocol, s.max_tokens) for s in samples]
-    requests, rendered = keyed_requests(backend, [s.messages for s in samples], decodings)
+    context = backend.context_length if policy.active else None
+    decodings = [
+        _decoding(
+            settings,
+            protocol,
+            policy.max_tokens(
+                s.max_tokens,
+                backend.count_prompt_tokens(s.messages) if policy.active else None,
+                context,
+            ),
+        )
+        for s in samples
+    ]
+    requests, rendered = keyed_requests(
+        backend, [s.messages for s in samples], decodings, policy.key_part()
+    )
     cached = store.get_many(r.key for r in requests)
     pending: dict[str, PendingRequest] = {}
-    for sample, request in zip(samples, requests):
+    for request in requests:
         if request.key not in cached and request.key not in pending:
-            pending[request.key] = PendingRequest(backend.count_prompt_tokens(sample.messages), sample.max_tokens)
+            pending[request.key] = PendingRequest(
+                backend.count_prompt_tokens(request.messages), request.decoding.max_tokens
+            )
     total = len({r.key for r in requests})
     plan = TaskPlan(task_id, total=total, cached=total - len(pending), pending=list(pending.values()))
     applied = None
@@ -195,24 +227,39 @@ def _run_task(
     scorers: Scorers,
     out: Path,
     progress: RunProgress,
+    policy: ReasoningPolicy,
 ) -> dict:
     from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.reasoning import reasoning_summary
 
     task, dataset, samples, requests = prep.task, prep.dataset, prep.samples, prep.requests
+    rendered = prep.rendered
     progress.start_task(task.id)
     done = generate_missing(backend, store, requests, progress.advance)
     errors = store.failures(r.key for r in requests if r.key not in done)
 
     progress.set_phase("scoring")
     ok = [i for i, r in enumerate(requests) if r.key in done]
-    scores = task.score([samples[i] for i in ok], [done[requests[i].key].text for i in ok], scorers)
+    answers = {
+        i: answer_of(
+            policy, done[requests[i].key], rendered[i], samples[i].max_tokens, backend.tokenizer
+        )
+        for i in ok
+    }
+    if not policy.active:
+        _mark_reasoning_in_output(answers)
+    scores = task.score([samples[i] for i in ok], [answers[i].text for i in ok], scorers)
     score_by_index = dict(zip(ok, scores))
 
     rows = []
     for i, (sample, request) in enumerate(zip(samples, requests)):
         completion = done.get(request.key)
         error = None if completion is not None else errors.get(request.key, "no answer")
-        rows.append(_sample_row(task, sample, prep.rendered[i], completion, score_by_index.get(i), error))
+        rows.append(
+            _sample_row(
+                task, sample, rendered[i], completion, answers.get(i), score_by_index.get(i), error
+            )
+        )
     rows.sort(key=lambda r: r["id"])
     write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
 
@@ -227,10 +274,25 @@ def _run_task(
         shot_ids=prep.shot_ids,
         scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
+    thinking = reasoning_summary(rows, task.headline, metric_names)
+    if thinking is not None:
+        summary["reasoning"] = thinking
     if prep.demo is not None:
         summary["demo"] = prep.demo
     progress.finish_task(task.id)
     return summary
+
+
+def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
+    """With reasoning off (the paper's protocol) a thinking model's raw output is scored as it
+    is; flag the outputs that hold a reasoning block (`reasoning_in_output`), on every answer of
+    the task when any has one, so the error analysis shows why such a model scores low."""
+    from cluebench.models.reasoning import split_reasoning
+
+    marked = {i: split_reasoning(a.text).reasoning is not None for i, a in answers.items()}
+    if any(marked.values()):
+        for i, a in answers.items():
+            a.flags["reasoning_in_output"] = marked[i]
 
 
 def _progress_mode(value: bool | str | None) -> str | None:
@@ -262,6 +324,7 @@ def run(settings: RunSettings) -> RunOutcome:
     from cluebench.models import load_backend
 
     protocol = load_protocol(settings.protocol)
+    validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
     user_budgets = {
@@ -289,12 +352,19 @@ def run(settings: RunSettings) -> RunOutcome:
             remote_tasks = _check_data_protection(
                 backend, tasks, datasets, settings.allow_remote_credentialed_data
             )
+            policy = resolve(
+                settings.reasoning,
+                settings.reasoning_budget,
+                backend,
+                notice=settings.notice,
+                known=settings.reasoning_known,
+            )
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
                 prepared = [
-                    _prepare(t.id, datasets[t.id], backend, store, settings, protocol) for t in tasks
+                    _prepare(t.id, datasets[t.id], backend, store, settings, protocol, policy) for t in tasks
                 ]
-                config = _config(settings, protocol, backend, datasets, remote_tasks, prepared)
+                config = _config(settings, protocol, backend, datasets, remote_tasks, policy, prepared)
                 write_json_atomic(out / "config.json", config)
                 scorers = Scorers(
                     settings.bertscore_model,
@@ -312,12 +382,18 @@ def run(settings: RunSettings) -> RunOutcome:
                 ) as progress:
                     for prep in prepared:
                         results_tasks[prep.task.id] = _run_task(
-                            prep, backend, store, settings, scorers, out, progress
+                            prep, backend, store, settings, scorers, out, progress, policy
                         )
         finally:
             backend.close()
+        variant = policy.variant()
         results = {
-            "protocol": {"id": protocol.id, "sha256": protocol.sha256},
+            "protocol": {
+                "id": protocol.id,
+                "sha256": protocol.sha256,
+                **({"variant": variant} if variant else {}),
+            },
+            "reasoning": policy.describe(),
             "model": {
                 "spec": settings.model or "default",
                 "model_id": config["model"]["model_id"],
@@ -345,10 +421,13 @@ def _config(
     backend: Backend,
     datasets: dict,
     remote_tasks: list[str],
+    policy: ReasoningPolicy,
     prepared: list[_Prepared],
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
+    if options.get("chat_template"):  # the override's text is long; its sha256 is in "model"
+        options["chat_template"] = "(given; see model.chat_template_sha256)"
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {
@@ -356,6 +435,7 @@ def _config(
         "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
         "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},
+        "reasoning": policy.describe(),
         "tasks": list(datasets),
         "limit": settings.limit,
         "data": {

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER,
     latency_s REAL,
     attempts INTEGER,
-    created REAL
+    created REAL,
+    reasoning TEXT,
+    reasoning_tokens INTEGER
 );
 CREATE TABLE IF NOT EXISTS scores (
     key TEXT PRIMARY KEY,
@@ -45,12 +47,20 @@ CREATE TABLE IF NOT EXISTS failures (
 """
 
 
-def request_key(model_id: str, rendered: str, decoding: Decoding) -> str:
-    payload = json.dumps(
-        {"model": model_id, "prompt": rendered, "decoding": decoding.to_dict()},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+# Columns added after the first release; a store written before them gets them on open.
+_ADDED_COLUMNS = {"reasoning": "TEXT", "reasoning_tokens": "INTEGER"}
+
+
+def request_key(
+    model_id: str, rendered: str, decoding: Decoding, reasoning: dict | None = None
+) -> str:
+    """sha256 of what decides the answer. `reasoning` (the run's reasoning settings, see
+    run.reasoning.ReasoningPolicy.key_part) is left out when None, so plain-protocol keys are the
+    ones they always were."""
+    request: dict = {"model": model_id, "prompt": rendered, "decoding": decoding.to_dict()}
+    if reasoning is not None:
+        request["reasoning"] = reasoning
+    payload = json.dumps(request, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -75,6 +85,10 @@ class ResponseStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against process crashes
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE responses ADD COLUMN {name} {kind}")
 
     def _rows_for(self, columns: str, table: str, keys: Iterable[str]) -> Iterator[tuple]:
         """SELECT columns FROM table WHERE key IN keys, in chunks under SQLite's variable limit."""
@@ -85,10 +99,15 @@ class ResponseStore:
             yield from self._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
-        columns = "key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts"
+        columns = (
+            "key, text, finish_reason, prompt_tokens, completion_tokens, latency_s, attempts,"
+            " reasoning, reasoning_tokens"
+        )
         return {
-            key: Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1)
-            for key, text, finish, pt, ct, lat, att in self._rows_for(columns, "responses", keys)
+            key: Completion(key, text, finish, pt, ct, lat or 0.0, None, att or 1, rs, rt)
+            for key, text, finish, pt, ct, lat, att, rs, rt in self._rows_for(
+                columns, "responses", keys
+            )
         }
 
     def failures(self, keys: Iterable[str]) -> dict[str, str]:
@@ -104,7 +123,9 @@ class ResponseStore:
             )
             return
         self._db.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO responses (key, model_id, text, finish_reason, prompt_tokens,"
+            " completion_tokens, latency_s, attempts, created, reasoning, reasoning_tokens)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 completion.key,
                 model_id,
@@ -115,6 +136,8 @@ class ResponseStore:
                 completion.latency_s,
                 completion.attempts,
                 now,
+                completion.reasoning,
+                completion.reasoning_tokens,
             ),
         )
         self._db.execute("DELETE FROM failures WHERE key = ?", (completion.key,))
