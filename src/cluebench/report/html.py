@@ -138,11 +138,10 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
     reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     demo = demo_banner(runs)
-    title = title or (
-        "CLUE results: " + ", ".join(labels) if len(labels) <= 3 else f"CLUE results: {len(labels)} models"
-    )
-    if demo:
-        title = f"SYNTHETIC DEMO — {title}"
+    if not title:  # a title the user gave is kept as given; the banner below the title still says it
+        title = "CLUE results: " + ", ".join(labels) if len(labels) <= 3 else f"CLUE results: {len(labels)} models"
+        if demo:
+            title = f"SYNTHETIC DEMO — {title}"
     return {
         "title": title,
         "demo_banner": demo,
