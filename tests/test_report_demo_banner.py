@@ -44,3 +44,15 @@ def test_full_demo_and_real_data(tmp_path: Path) -> None:
     assert results["tasks"]["mednli"]["n"] == 5 and "demo" not in results["tasks"]["mednli"]
     html = write_report([real], tmp_path / "real.html").read_text()
     assert "SYNTHETIC DEMO" not in html and "Not real results." not in html
+
+
+def test_rerun_keeps_the_report_made_from_the_same_run_files(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    settings = dict(model="fake:demo", tasks=["mednli"], limit=2, out=out, progress=False)
+    run(RunSettings(**settings))
+    report = out / "report.html"
+    first = report.stat().st_mtime_ns
+    run(RunSettings(**settings))  # nothing changed: the report is not drawn again
+    assert report.stat().st_mtime_ns == first
+    run(RunSettings(**{**settings, "limit": 3}))  # other results: a new report
+    assert report.stat().st_mtime_ns != first and "mednli" in report.read_text()

@@ -26,6 +26,15 @@ def keyed_requests(
     return requests, rendered
 
 
+def prompt_tokens_for_eta(backend: Backend, messages: Sequence[Message]) -> int:
+    """Prompt tokens for a progress estimate: the backend's count, or ~4 characters per token
+    for a backend that cannot count (an ETA must never stop a run)."""
+    try:
+        return int(backend.count_prompt_tokens(messages))
+    except Exception:  # noqa: BLE001 - any backend, any failure: fall back to an estimate
+        return sum(len(m.get("content", "")) for m in messages) // 4 + 1
+
+
 def generate_missing(
     backend: Backend,
     store: ResponseStore,
@@ -72,7 +81,7 @@ def generate_cached(
     with ResponseStore(store_path) as store:
         cached = store.get_many(r.key for r in requests)
         missing = {r.key: r for r in requests if r.key not in cached}
-        pending = [PendingRequest(backend.count_prompt_tokens(r.messages), decoding.max_tokens) for r in missing.values()]
+        pending = [PendingRequest(prompt_tokens_for_eta(backend, r.messages), decoding.max_tokens) for r in missing.values()]
         plan = TaskPlan(label, total=len(cached) + len(missing), cached=len(cached), pending=pending)
         with RunProgress([plan]) as progress:
             progress.start_task(label)

@@ -17,9 +17,9 @@ from filelock import FileLock, Timeout
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
 from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
-from cluebench.util import write_json_atomic, write_jsonl_atomic
+from cluebench.util import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from cluebench.run.budget import BackendBudget
-from cluebench.run.cached import generate_missing, keyed_requests
+from cluebench.run.cached import generate_missing, keyed_requests, prompt_tokens_for_eta
 from cluebench.run.environment import environment
 from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
@@ -209,7 +209,7 @@ def _prepare(
     for request in requests:
         if request.key not in cached and request.key not in pending:
             pending[request.key] = PendingRequest(
-                backend.count_prompt_tokens(request.messages), request.decoding.max_tokens
+                prompt_tokens_for_eta(backend, request.messages), request.decoding.max_tokens
             )
     total = len({r.key for r in requests})
     plan = TaskPlan(task_id, total=total, cached=total - len(pending), pending=list(pending.values()))
@@ -406,13 +406,38 @@ def run(settings: RunSettings) -> RunOutcome:
         write_json_atomic(out / "results.json", results)
         report = None
         if settings.write_report:
-            from cluebench.report.html import write_report
-
-            report = write_report([out], out / "report.html")
+            report = _write_report(out, [t.id for t in tasks])
         n_failed = sum(int(t.get("n_failed", 0)) for t in results_tasks.values())
         return RunOutcome(out=out, results=results, report=report, n_failed=n_failed)
     finally:
         lock.release()
+
+
+REPORT_DIGEST = ".report-inputs.sha256"
+
+
+def _write_report(out: Path, task_ids: list[str]) -> Path:
+    """Write report.html, unless it exists and was made from exactly these run files by this
+    report code (a rerun of a finished run then costs no figure drawing; the report is a pure
+    function of the run files, so it would be the same but for its "generated" time)."""
+    import hashlib
+    from importlib import resources
+
+    from cluebench import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    inputs = [out / "config.json", out / "results.json", *(out / t / "samples.jsonl" for t in task_ids)]
+    code = Path(str(resources.files("cluebench.report")))
+    for path in [*inputs, *sorted(code.glob("*.py")), *sorted(code.glob("templates/*"))]:
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    stamp, report = out / REPORT_DIGEST, out / "report.html"
+    if report.is_file() and stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
+        return report
+    from cluebench.report.html import write_report
+
+    write_report([out], report)
+    write_text_atomic(stamp, digest.hexdigest() + "\n")
+    return report
 
 
 def _config(
