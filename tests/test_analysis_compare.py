@@ -251,3 +251,31 @@ def test_prompt_hash_matching(tmp_path):
     res2 = compare_runs(rb, rc2)
     assert res2["matched"]["longhealth"]["n_matched"] == 4
     assert any("matched by id alone" in n for n in res2["notes"])
+
+
+def test_level_deltas_are_the_papers_level_score_not_headline_only(tmp_path):
+    """Level deltas average, per task, the deltas of all the metrics the paper publishes (MeQSum:
+    ROUGE-L, -1, -2, BERTScore-F1), not the headline alone; the headline-only mean is kept under
+    `headline_levels`, and a level built on an unrecorded BERTScore encoder says so."""
+
+    def meqsum(shift: dict[str, float]) -> list[dict]:
+        base = {"rougeL": 30.0, "rouge1": 35.0, "rouge2": 10.0, "bertscore_f1": 70.0}
+        return [
+            sample("meqsum", f"meqsum-{i:03d}", {k: v + shift.get(k, 0.0) + (i % 7) for k, v in base.items()})
+            for i in range(60)
+        ]
+
+    rb = write_run(tmp_path / "b", BASE_SPEC, {"meqsum": meqsum({})})
+    rc = write_run(tmp_path / "c", CAND_SPEC,
+                   {"meqsum": meqsum({"rougeL": 4.0, "rouge1": 2.0, "rouge2": -2.0, "bertscore_f1": 8.0})})
+    res = compare_runs(rb, rc)
+    # paper's part of MeQSum: (4 + 2 - 2 + 8) / 4 = 3; headline only: 4
+    assert res["levels"]["level1"]["delta"] == pytest.approx(3.0)
+    assert res["paper_scores"]["meqsum"]["delta"] == pytest.approx(3.0)
+    assert res["headline_levels"]["level1"]["delta"] == pytest.approx(4.0)
+    lv = res["levels"]["level1"]
+    assert not lv["comparable"]
+    assert "meqsum: BERTScore encoder not recorded (the paper's: SciBERT (allenai/scibert_scivocab_uncased) layer 8)" in lv["not_comparable"]
+    text = format_comparison(res)
+    assert "Level 1 *" in text and "paper's score, 1 task" in text
+    assert "not comparable to the published value: meqsum: BERTScore encoder not recorded" in text

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cluebench.analysis.aggregate import level_averages, summarize_task
+from cluebench.analysis.aggregate import level_averages, level_scores, paper_task_score, summarize_task
+from cluebench.protocol import load_protocol
 from cluebench.analysis.runfiles import Run, model_label
 
 PROTOCOL = {"id": "clue-paper", "sha256": "a" * 64}
@@ -20,6 +21,7 @@ LEVELS = {
     "level1": ["mednli", "meqsum", "problem_summary"],
     "level2": ["longhealth", "medisumqa", "medisumcode"],
 }
+PAPER = load_protocol().paper_levels.as_dict()  # the paper's level score: metrics per task
 TASKS = {  # level, headline, metrics (as in the protocol file)
     "mednli": (1, "accuracy", ["accuracy", "accuracy_strict", "parse_failed_rate"]),
     "meqsum": (1, "rougeL", ["rouge1", "rouge2", "rougeL", "bertscore_f1"]),
@@ -117,6 +119,7 @@ def write_run(
     protocol: dict | None = None,
     shot_ids: dict[str, list[str]] | None = None,
     n_boot: int = 300,
+    scorers: dict | None = None,
 ) -> Path:
     """Write config.json, <task>/samples.jsonl and results.json as the runner does."""
     path.mkdir(parents=True, exist_ok=True)
@@ -134,13 +137,17 @@ def write_run(
             task, list(samples[0]["shot_ids"]) if samples else []
         )
         entry["data"] = {"path": f"/data/{task}", "sha256": "b" * 64, "synthetic": True}
+        if scorers is not None:
+            entry["scorers"] = scorers
+        entry["paper_score"] = paper_task_score(entry, PAPER["metrics"][task], PAPER["substitutes"])
         entries[task] = entry
     results = {
         "protocol": protocol or PROTOCOL,
         "model": {"spec": spec, "model_id": spec},
         "decoding": {"temperature": 0.0, "top_p": 1.0, "seed": 1234},
         "tasks": entries,
-        "levels": level_averages(entries, LEVELS),
+        "levels": level_scores(entries, LEVELS),
+        "headline_levels": level_averages(entries, LEVELS),
     }
     (path / "results.json").write_text(json.dumps(results, indent=1))
     config = {

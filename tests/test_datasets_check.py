@@ -69,3 +69,26 @@ def test_checksums_manifest_is_honoured(tmp_path):
 def test_unknown_task_is_rejected(tmp_path):
     with pytest.raises(DataError, match="unknown task"):
         check_data_dir(tmp_path, ["pubmedqa"])
+
+
+def test_ambiguous_longhealth_question_is_a_warning_not_a_failure(tmp_path):
+    """A question whose `correct` text is in two options reads (scored by the reference's rule,
+    the last containing option) and `clue data check` names it; the file stays `found`."""
+    import json
+
+    question = {"question": "Which drug?", "answer_a": "Warfarin", "answer_b": "Heparin",
+                "answer_c": "Warfarin and heparin", "answer_d": "Apixaban", "answer_e": "None",
+                "correct": "Warfarin", "answer_location": {"text_0": {"start": [0.0], "end": [0.5]}}}
+    path = tmp_path / "longhealth" / "benchmark_v5.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"patient_01": {"texts": {"text_0": "Warfarin."}, "questions": [question]}}))
+    [result] = check_data_dir(tmp_path, ["longhealth"])
+    assert result.status == "found" and result.ok
+    assert result.warnings == [
+        "patient_01.questions[0].correct: 'Warfarin' is contained in options A, C; scored as C "
+        "(the reference's rule: the last containing option)"
+    ]
+    report = format_check_report([result])
+    assert "Warnings (1; the files are used as they are):" in report
+    assert "longhealth: patient_01.questions[0].correct: 'Warfarin' is contained in options A, C" in report
+    assert "1 of 1 task files found and valid." in report

@@ -73,6 +73,23 @@ def test_mednli_rows_keep_original_fields_and_default_ids(tmp_path):
     assert rows[1]["gold_label"] == "contradiction"
 
 
+@pytest.mark.parametrize("boundary", ["\u2028", "\u2029", "\u0085"])
+def test_json_lines_end_at_newline_only(tmp_path, boundary):
+    """A raw Unicode line boundary inside a JSON string is valid JSON (json.loads and the
+    reference read it): it is part of the value, not the end of a line. CRLF files read too."""
+    row = json.dumps({**MEDNLI_ROW, "sentence1": f"Cr 2.9.{boundary}BUN 40."}, ensure_ascii=False)
+    assert boundary in row
+    second = json.dumps({**MEDNLI_ROW, "pairID": "id-2"})
+    rows = read_dataset("mednli", place(tmp_path, "mednli", row + "\r\n" + second + "\r\n")).rows
+    assert [r["id"] for r in rows] == ["id-1", "id-2"]
+    assert rows[0]["sentence1"] == f"Cr 2.9.{boundary}BUN 40."
+    # MeDiSumCode / MeDiSumQA JSON lines go through the same reader
+    code = json.dumps({"hadm_id": 1, "text": f"Note{boundary}text", "icd_codes": [{"code": "I10", "description": "x"}]},
+                      ensure_ascii=False)
+    rows = read_dataset("medisumcode", place(tmp_path, "medisumcode", code + "\n" + code.replace('": 1,', '": 2,'))).rows
+    assert len(rows) == 2 and rows[0]["text"] == f"Note{boundary}text"
+
+
 @pytest.mark.parametrize(
     "lines, line, field, needle",
     [
@@ -220,11 +237,42 @@ def test_longhealth_rows_per_patient_with_correct_letter(tmp_path):
     assert rows[0]["texts"]["text_1"] == "Letter two: warfarin."
 
 
+def test_longhealth_gold_letter_is_the_last_containing_option_and_ambiguity_is_flagged(tmp_path):
+    """The reference (eval_LongHealth.py, compute_metrics) loops over answer_a..answer_e and sets
+    the letter for every option containing `correct`, without a break: the last one wins. An
+    ambiguous question is kept and flagged, never a reason to refuse the file."""
+    questions = [
+        lh_question(answer_b="Warfarin"),  # B and C are both exactly "Warfarin": C
+        lh_question(answer_a="Warfarin", answer_c="Warfarin 5 mg"),  # exact A, containing C: C
+        lh_question(correct="farin"),  # only C contains it: unambiguous
+        lh_question(correct="Warfarin "),  # raw string in no option: its stripped form decides
+    ]
+    rows = read_dataset("longhealth", lh_file(tmp_path, questions)).rows
+    qs = rows[0]["questions"]
+    assert [q["correct_letter"] for q in qs] == ["C", "C", "C", "C"]
+    assert [q["correct_letters"] for q in qs] == [["B", "C"], ["A", "C"], ["C"], ["C"]]
+    assert rows[0]["warnings"] == [
+        "patient_01.questions[0].correct: 'Warfarin' is contained in options B, C; scored as C "
+        "(the reference's rule: the last containing option)",
+        "patient_01.questions[1].correct: 'Warfarin' is contained in options A, C; scored as C "
+        "(the reference's rule: the last containing option)",
+    ]
+
+
+def test_longhealth_correct_letter_rule_by_hand():
+    from cluebench.datasets.readers.longhealth import correct_letter
+
+    assert correct_letter([("A", "Aspirin"), ("B", "Aspirin and heparin")], "Aspirin") == ("B", ["A", "B"])
+    assert correct_letter([("A", "Aspirin and heparin"), ("B", "Aspirin")], "Aspirin") == ("B", ["A", "B"])
+    assert correct_letter([("A", "follicular lymphoma"), ("B", "glioma")], "lymphoma") == ("A", ["A"])
+    assert correct_letter([("A", "Lymphoma"), ("B", "glioma")], "lymphoma") == (None, [])  # case-sensitive
+    assert correct_letter([("A", "x"), ("B", "y")], "z") == (None, [])
+
+
 @pytest.mark.parametrize(
     "questions, field, needle",
     [
         ([lh_question(), lh_question(correct="Clopidogrel")], "patient_01.questions[1].correct", "matches no option"),
-        ([lh_question(answer_b="Warfarin")], "patient_01.questions[0].correct", "matches 2 options (B, C)"),
         ([lh_question(answer_location={"text_9": {"start": [0.1], "end": [0.2]}})],
          "patient_01.questions[0].answer_location.text_9", "text id 'text_9' is not in this patient's texts"),
         ([lh_question(answer_location={"text_0": {"start": "0.1", "end": [0.2]}})],

@@ -14,13 +14,16 @@ def test_normalize():
     assert icd10.normalize("I25.10") == "I2510"
 
 
-def test_parse_codes_dedups_in_order_and_strips_dots():
+def test_parse_codes_keeps_every_entry_in_order_and_strips_dots():
     text = "ICD-10 Codes: E11.9, I10, E119, N18.30; U07.1 and 123, e11.9"
-    assert icd10.parse_codes(text, FIXED_REGEX) == ["E119", "I10", "N1830", "U071"]
+    # every match, duplicates included (the reference's re.findall); lower-case e11.9 is no match
+    assert icd10.parse_codes(text, FIXED_REGEX) == ["E119", "I10", "E119", "N1830", "U071"]
+    assert icd10.parse_codes(text, FIXED_REGEX, unique=True) == ["E119", "I10", "N1830", "U071"]
     # the reference regex excludes U codes; the default is the fixed one
-    assert icd10.parse_codes(text, REFERENCE_REGEX) == ["E119", "I10", "N1830"]
+    assert icd10.parse_codes(text, REFERENCE_REGEX) == ["E119", "I10", "E119", "N1830"]
     assert icd10.parse_codes(text) == icd10.parse_codes(text, FIXED_REGEX)
     assert icd10.parse_codes("") == []
+    assert icd10.unique_codes(["i10", "I1.0", "E119"]) == ["I10", "E119"]
 
 
 def test_exact_prf_by_hand():
@@ -45,12 +48,49 @@ def test_chapter_level():
     assert icd10.chapter_of("T99") == "19"
 
 
-def test_empty_lists_are_defined():
-    assert icd10.code_prf([], []) == (100.0, 100.0, 100.0)
-    assert icd10.code_prf(["E119"], []) == (0.0, 0.0, 0.0)
-    assert icd10.code_prf([], ["E119"]) == (0.0, 0.0, 0.0)
+def test_empty_lists_reference_rule_and_dedup_rule():
+    # the reference splits the gold string on ", ": "" -> [""], which nothing matches: 0, no crash
+    for level in ("exact", "approx"):
+        assert icd10.code_prf([], [], level) == (0.0, 0.0, 0.0)
+        assert icd10.code_prf(["E119"], [], level) == (0.0, 0.0, 0.0)
+        assert icd10.code_prf([], ["E119"], level) == (0.0, 0.0, 0.0)
+    # the deduplicated variant defines it: nothing to find and nothing claimed is perfect
+    assert icd10.code_prf([], [], dedup=True) == (100.0, 100.0, 100.0)
+    assert icd10.code_prf(["E119"], [], dedup=True) == (0.0, 0.0, 0.0)
+    assert icd10.code_prf([], [], "chapter") == (100.0, 100.0, 100.0)
     with pytest.raises(ValueError):
         icd10.code_prf(["E119"], ["E119"], "bogus")  # type: ignore[arg-type]
+
+
+def test_duplicates_counted_as_the_reference_counts_them():
+    # "I10, I10, E11.9" against gold "I10" (the example):
+    pred = icd10.parse_codes("I10, I10, E11.9")
+    assert pred == ["I10", "I10", "E119"]
+    # reference exact: P = 2 of 3 entries in gold, R = 1 of 1 -> F = 2*(2/3)/(5/3) = 0.8
+    assert icd10.code_prf(pred, ["I10"]) == pytest.approx((200 / 3, 100.0, 80.0))
+    # deduplicated: {I10, E119} vs {I10}: P 1/2, R 1, F 2/3
+    assert icd10.code_prf(pred, ["I10"], dedup=True) == pytest.approx((50.0, 100.0, 200 / 3))
+    # approx uses sets in the reference too: {I10, E11} vs {I10}
+    assert icd10.code_prf(pred, ["I10"], "approx") == pytest.approx((50.0, 100.0, 200 / 3))
+    # duplicated gold entries count in recall: gold [I10, I10, E785], pred [I10] -> R 2/3, P 1
+    assert icd10.code_prf(["I10"], ["I10", "I10", "E785"]) == pytest.approx((100.0, 200 / 3, 80.0))
+    # valid ratio over entries: E99 twice + I10 once -> 1/3 valid; distinct {E99, I10} -> 1/2
+    scores = icd10.code_scores(["E99", "E99", "I10"], ["I10"])
+    assert scores["icd_valid_ratio"] == pytest.approx(100 / 3)
+    assert scores["icd_valid_ratio_dedup"] == pytest.approx(50.0)
+    assert scores["icd_exact_p"] == pytest.approx(100 / 3) and scores["icd_exact_p_dedup"] == pytest.approx(50.0)
+    assert scores["icd_exact_f1"] == pytest.approx(50.0)  # P 1/3, R 1 -> 2*(1/3)/(4/3)
+    assert scores["icd_exact_f1_dedup"] == pytest.approx(200 / 3)
+    assert icd10.invalid_count(["E99", "E99", "I10"]) == 1
+
+
+@pytest.mark.parametrize("code", ["Z66", "B20", "F99", "R99", "T07", "N99", "Z68", "z66", "Z66."])
+def test_three_character_categories_that_are_codes_are_valid(code):
+    # each of these is a category and a single-category block of the same name in the library;
+    # the reference (icd10.find) counts them valid, and so do we
+    assert icd10.is_valid(code)
+    assert icd10.valid_ratio([code]) == 100.0
+    assert icd10.description(code)
 
 
 def test_is_valid_categories_and_billable_codes():

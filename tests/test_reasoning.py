@@ -80,6 +80,8 @@ def test_split_reasoning(text, style, opened, answer, reasoning, unfinished) -> 
 def test_an_answer_that_mentions_think_is_not_reasoning() -> None:
     s = split_reasoning("The word <think> appears here, answer NEUTRAL", "think")
     assert s.reasoning is None and s.answer.endswith("NEUTRAL")
+    s = split_reasoning("analysis of the chest film shows no effusion", None)
+    assert s.reasoning is None and not s.unfinished  # only a harmony template reads it as a channel
 
 
 def test_detect_template() -> None:

@@ -183,3 +183,28 @@ def test_two_unrelated_runs_first_is_base_and_protocol_mismatch_is_a_note(tmp_pa
     )
     html = write_report([a, c], tmp_path / "r2.html").read_text()
     assert "different protocols" in html and "No pair to compare" in html
+
+
+def test_published_rows_and_differences_from_published(report, runs):
+    """The paper's v3 rows stand in the leaderboard, marked as published; a run of a model the
+    paper evaluated gets its difference from the published value per task and level, with the
+    reason wherever the number is not comparable."""
+    from cluebench.report import collect
+
+    assert report.count('<span class="sub pill">published, v3</span>') == 25
+    assert "Meta-Llama-3-70B-Instruct" in report and "52.36" in report and "56.00" in report
+    assert "dadaamin/CLUE-website" in report
+    loaded = [Run.load(r) for r in runs]
+    diffs = collect.published_differences(loaded, ["Llama-2-7b-hf", "meditron-7b"])
+    assert [d["published_name"] for d in diffs] == ["llama2-7b-hf", "meditron-7b"]
+    rows = {r["what"]: r for r in diffs[1]["rows"]}
+    mednli = Run.load(runs[1]).task_entry("mednli")["metrics"]["accuracy"]["mean"]
+    assert rows["mednli"]["published"] == 2.39
+    assert rows["mednli"]["delta"] == pytest.approx(mednli - 2.39)
+    assert rows["mednli"]["comparable"]
+    # the synthetic MeQSum has ROUGE-L/-1 only and no recorded BERTScore encoder
+    assert not rows["meqsum"]["comparable"]
+    assert any("no value for rouge2, bertscore_f1" in r for r in rows["meqsum"]["reasons"])
+    assert rows["Level 1"]["published"] == 11.46 and not rows["Level 1"]["comparable"]
+    assert "beside the published</span> meditron-7b" in report
+    assert "not comparable to the published value" in report

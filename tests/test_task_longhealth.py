@@ -14,8 +14,9 @@ import pytest
 
 from cluebench.errors import ConfigError, DataError
 from cluebench.tasks.base import PromptBudget
-from cluebench.tasks.longhealth import LongHealthTask, correct_letter
+from cluebench.datasets.readers.longhealth import correct_letter
 from cluebench.protocol import load_protocol
+from cluebench.tasks.longhealth import LongHealthTask
 from longhealth_synthetic import answer_sentence, make_benchmark
 
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -376,11 +377,36 @@ def test_malformed_questions_raise_data_errors_naming_the_field(protocol, spec, 
         LongHealthTask(spec, protocol).build_samples(bad, GGUFBudget(llama))
 
 
-def test_correct_letter_prefers_the_exact_option():
-    assert correct_letter([("A", "Aspirin and heparin"), ("B", "Aspirin")], "Aspirin") == "B"
-    assert correct_letter([("A", "Aspirin"), ("B", "Aspirin and heparin")], "Aspirin") == "A"
-    assert correct_letter([("A", "follicular lymphoma"), ("B", "glioma")], "lymphoma") == "A"
-    assert correct_letter([("A", "x"), ("B", "y")], "z") is None
+def test_correct_letter_is_the_references_last_containing_option():
+    """eval_LongHealth.py compute_metrics: no exact-match preference, no break: the last option
+    whose text contains `correct` is the gold letter (one rule, shared with the reader)."""
+    assert correct_letter([("A", "Aspirin and heparin"), ("B", "Aspirin")], "Aspirin")[0] == "B"
+    assert correct_letter([("A", "Aspirin"), ("B", "Aspirin and heparin")], "Aspirin")[0] == "B"
+    assert correct_letter([("A", "follicular lymphoma"), ("B", "glioma")], "lymphoma")[0] == "A"
+    assert correct_letter([("A", "x"), ("B", "y")], "z")[0] is None
+
+
+def test_ambiguous_question_is_scored_by_the_reference_rule_and_flagged_on_its_samples(llama, protocol, spec, rows):
+    bad = copy.deepcopy(rows[:2])
+    q = bad[0]["questions"][0]
+    letters = "abcde"
+    gold = next(lab for lab in letters if q[f"answer_{lab}"] == q["correct"])
+    other = next(lab for lab in letters if lab != gold)
+    q[f"answer_{other}"] = q["correct"] + " (suspected)"  # now two options contain `correct`
+    expected = max(gold, other).upper()  # the later letter wins
+    task = LongHealthTask(spec, protocol, budget_subtask1=1500, budget_subtask23=2500)
+    samples, _ = task.build_samples(bad, GGUFBudget(llama), limit=2)
+    first = [s for s in samples if s.cluster == "patient_01/q0"]
+    assert {s.gold for s in first if s.subtask in (1, 2)} == {expected}
+    assert {s.gold for s in first if s.subtask == 3} == {"F"}
+    assert all(s.extra["gold_ambiguous"] == sorted([gold.upper(), other.upper()]) for s in first if s.subtask != 3)
+    assert not any("gold_ambiguous" in s.extra for s in samples if s.cluster != "patient_01/q0")
+    scores = task.score(first[:1], [f"The correct answer is {expected}: x"], scorers=None)
+    assert scores[0].flags["ambiguous_gold"] is True and scores[0].metrics["accuracy"] == 100.0
+    # sub-task 2 appends F after A..E; were `correct` inside F's text, the reference would take F
+    question = task.questions(bad)[0]
+    assert question.gold_with("F", f"about {q['correct']} somewhere") == "F"
+    assert question.gold_with("F", "Question cannot be answered with provided documents") == expected
 
 
 # ------------------------------------------------------------------ scoring

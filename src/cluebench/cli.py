@@ -6,8 +6,8 @@ User mistakes (ClueError) print one line and exit 2; Ctrl-C says how to resume.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -19,7 +19,7 @@ from cluebench.errors import ClueError, ConfigError
 def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model backend")
     g.add_argument("--model", help="model spec: llamacpp:PATH.gguf | hf:NAME_OR_PATH | vllm:NAME_OR_PATH | openai:MODEL (default: the embedded SmolLM2-135M-Instruct)")
-    g.add_argument("--base-url", action="append", default=[], help="OpenAI-compatible endpoint (repeat to spread requests over several)")
+    g.add_argument("--base-url", dest="base_urls", action="append", default=[], help="OpenAI-compatible endpoint (repeat to spread requests over several)")
     g.add_argument("--api-key-env", help="name of the environment variable holding the API key (the key itself is never written anywhere)")
     g.add_argument("--concurrency", type=int, default=8, help="requests in flight per endpoint (openai:)")
     g.add_argument("--timeout", type=float, default=600.0, help="seconds per request before it is retried (openai:)")
@@ -36,9 +36,12 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pipeline-parallel-size", type=int, default=1, help="vllm: pipeline stages (across nodes with Ray)")
     g.add_argument("--distributed-executor-backend", choices=["mp", "ray"], help="vllm: ray for models that span nodes")
     g.add_argument("--gpu-memory-utilization", type=float, default=0.9)
-    g.add_argument("--no-prefix-caching", action="store_true", help="vllm: disable prefix caching")
+    g.add_argument("--no-prefix-caching", dest="enable_prefix_caching", action="store_false", help="vllm: disable prefix caching")
     g.add_argument("--trust-remote-code", action="store_true")
-    g.add_argument("--chat-template", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
+    g.add_argument("--chat-template", dest="chat_template_file", help="Jinja chat template file to use instead of the model's own (llamacpp:, hf:, vllm:, openai: with --tokenizer)")
+    g.add_argument("--model-arg", dest="model_args", action="append", default=[], metavar="KEY=VALUE",
+                   help="any option of the chosen backend (repeatable), e.g. n_ctx=4096, retry_after_max=60; "
+                        "unknown keys are refused with the backend's list")
 
 
 def _add_protocol_option(p: argparse.ArgumentParser) -> None:
@@ -49,52 +52,21 @@ def _add_protocol_option(p: argparse.ArgumentParser) -> None:
 
 
 def _backend_options(args: argparse.Namespace):
-    from cluebench.models.base import BackendOptions
+    """The backend flags (named after BackendOptions' fields) and --model-arg pairs, checked in
+    one place (`cluebench.models.options`)."""
+    from cluebench.models.options import build_options, options_from_namespace
 
-    if args.concurrency < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {args.concurrency}")
-    if args.max_retries < 0:
-        raise ConfigError(f"--max-retries must be 0 or more, got {args.max_retries}")
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be positive seconds, got {args.timeout}")
-    model = args.model or ""
-    if args.base_url and not model.startswith("openai:"):
-        raise ConfigError("--base-url only applies to openai:MODEL specs; give --model openai:NAME")
-    if model.startswith("openai:") and not args.base_url:
-        raise ConfigError("openai: models need at least one --base-url (e.g. http://127.0.0.1:8000/v1)")
-    if args.api_key_env and args.api_key_env not in os.environ:
-        raise ConfigError(f"--api-key-env names ${args.api_key_env}, which is not set in the environment")
     chat_template = None
-    if getattr(args, "chat_template", None):
-        path = Path(args.chat_template)
+    if getattr(args, "chat_template_file", None):
+        path = Path(args.chat_template_file)
         try:
             chat_template = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"--chat-template {path}: cannot read it as UTF-8 text ({exc})") from None
         if not chat_template.strip():
             raise ConfigError(f"--chat-template {path}: the file is empty; expected a Jinja chat template")
-    return BackendOptions(
-        chat_template=chat_template,
-        base_urls=list(args.base_url),
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        api_key_env=args.api_key_env,
-        tokenizer=args.tokenizer,
-        max_model_len=args.max_model_len,
-        n_ctx=args.n_ctx,
-        n_threads=args.n_threads,
-        n_gpu_layers=args.n_gpu_layers,
-        device=args.device,
-        dtype=args.dtype,
-        batch_size=args.batch_size,
-        tensor_parallel_size=args.tensor_parallel_size,
-        pipeline_parallel_size=args.pipeline_parallel_size,
-        distributed_executor_backend=args.distributed_executor_backend,
-        gpu_memory_utilization=args.gpu_memory_utilization,
-        enable_prefix_caching=not args.no_prefix_caching,
-        trust_remote_code=args.trust_remote_code,
-    )
+    flags = options_from_namespace(args) | {"chat_template": chat_template}
+    return build_options(args.model, flags, getattr(args, "model_args", []))
 
 
 def _data_dir(value: str | None) -> Path | None:
@@ -115,30 +87,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.protocol import load_protocol
     from cluebench.terminal import print_run_summary
 
-    settings = RunSettings(
-        reasoning=args.reasoning,
+    # Flags named after RunSettings' fields are copied by name; the rest are derived here.
+    derived = dict(
         reasoning_known=_known_reasoning(args),
-        reasoning_budget=args.reasoning_budget,
         notice=lambda line: print(line, file=sys.stderr),
-        model=args.model,
         tasks=load_protocol(args.protocol).expand_task_selection(args.tasks),
-        protocol=args.protocol,
-        limit=args.limit,
         data_dir=_data_dir(args.data_dir),
         out=Path(args.out) if args.out else None,
         backend=_backend_options(args),
-        temperature=args.temperature,
-        top_p=args.top_p,
-        seed=args.seed,
-        allow_remote_credentialed_data=args.allow_remote_credentialed_data,
-        longhealth_budget=args.longhealth_budget,
-        longhealth_budget_23=args.longhealth_budget_23,
-        bertscore_model=args.bertscore_model,
-        bertscore_layers=args.bertscore_layers,
-        entity_extractor=args.entity_extractor,
         write_report=not args.no_report,
-        full=args.full,
     )
+    named = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunSettings)
+             if f.name not in derived and hasattr(args, f.name)}
+    settings = RunSettings(**named, **derived)
     outcome = run(settings)
     print_run_summary(outcome)
     return 0
@@ -244,10 +205,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from cluebench.analysis.lineage import load_lineage
-    from cluebench.terminal import format_models_table
+    from cluebench.analysis.published import models_table
 
-    print(format_models_table(load_lineage()))
+    print(models_table())
     return 0
 
 
@@ -314,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p, _add_backend_options)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("models", help="the paper's biomedical models and their base models")
+    p = sub.add_parser("models", help="the paper's biomedical models, their base models and their published scores")
     p.set_defaults(func=cmd_models)
     return parser
 

@@ -49,6 +49,20 @@ class PlainTemplate:
 
 
 @dataclass(frozen=True)
+class PaperLevels:
+    """The paper's level score: per task the mean of `metrics[task]` (the metrics the paper
+    publishes), then the mean over the level's tasks. `substitutes` names cluebench's stand-in
+    for a paper metric it may not compute (``umls_f1`` -> ``entity_f1``)."""
+
+    metrics: Mapping[str, tuple[str, ...]]
+    substitutes: Mapping[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dicts, as the analysis functions take them."""
+        return {"metrics": {t: list(m) for t, m in self.metrics.items()}, "substitutes": dict(self.substitutes)}
+
+
+@dataclass(frozen=True)
 class MedNLISettings:
     labels: tuple[str, ...]  # the three labels, lower case, as the data file writes them
 
@@ -127,6 +141,7 @@ class Protocol:
     default_temperature: float
     default_seed: int
     levels: Mapping[str, tuple[str, ...]]
+    paper_levels: PaperLevels
     plain_template: PlainTemplate
     tasks: Mapping[str, TaskSpec]  # in file order
     name: str = DEFAULT_PROTOCOL
@@ -224,6 +239,8 @@ def parse_protocol(data: Mapping[str, Any], *, name: str, path: str, sha256: str
         raise ConfigError(f"{where}: missing key 'tasks' (one [tasks.<id>] table per task)")
     if isinstance(values.get("plain_template"), Mapping):
         values["plain_template"] = _build(PlainTemplate, values["plain_template"], f"{where}: [plain_template]")
+    if isinstance(values.get("paper_levels"), Mapping):
+        values["paper_levels"] = _build(PaperLevels, values["paper_levels"], f"{where}: [paper_levels]")
     tasks: dict[str, TaskSpec] = {}
     for task_id, table in tasks_table.items():
         if not isinstance(table, Mapping):
@@ -244,6 +261,9 @@ def parse_protocol(data: Mapping[str, Any], *, name: str, path: str, sha256: str
         unknown = [t for t in ids if t not in tasks]
         if unknown:
             raise ConfigError(f"{where}: [levels] {level} names unknown task(s) {', '.join(unknown)}")
+    unknown = [t for t in protocol.paper_levels.metrics if t not in tasks]
+    if unknown:
+        raise ConfigError(f"{where}: [paper_levels.metrics] names unknown task(s) {', '.join(unknown)}")
     return protocol
 
 

@@ -442,8 +442,9 @@ def results_table(results: dict) -> Any:
         table.add_row(str(t["level"]), task_id, str(t["n"]), head, mean_ci(t["metrics"].get(head)))
     for name, lvl in results.get("levels", {}).items():
         if lvl.get("mean") is not None:
-            label = f"level {name[-1]} mean" + ("" if lvl.get("complete") else "*")
-            table.add_row("", label, "", "of headlines", mean_ci(lvl))
+            label = f"Level {name[-1]}" + ("" if lvl.get("complete") else " (partial)")
+            mark = "" if lvl.get("comparable", True) else " *"
+            table.add_row("", label, "", "paper's score", mean_ci(lvl) + mark)
     return table
 
 
@@ -453,8 +454,16 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     results = outcome.results
     console.print(results_table(results))
     _print_reasoning(console, results)
-    if any(not lvl.get("complete") and lvl.get("mean") is not None for lvl in results.get("levels", {}).values()):
-        console.print("* over the level's tasks that were run, not all of them")
+    caveats = [
+        f"Level {name[-1]}: {r}"
+        for name, lvl in results.get("levels", {}).items()
+        if lvl.get("mean") is not None
+        for r in lvl.get("not_comparable") or []
+    ]
+    if caveats:
+        console.print("* not comparable to the published value:")
+        for line in caveats:
+            console.print(f"  {line}", markup=False)
     failed = {t: e["n_failed"] for t, e in results["tasks"].items() if e.get("n_failed")}
     if failed:
         console.print(
@@ -510,9 +519,9 @@ def print_score(result: dict, *, file: IO[str] | None = None) -> None:
 
 def format_comparison(result: dict) -> str:
     """`clue compare`'s table (the result of analysis.compare.compare_runs) as text."""
-    from rich.table import Table
-
     from cluebench.util import fmt_number, fmt_p
+    from rich.console import Console
+    from rich.table import Table
 
     b, c = result["base"]["label"], result["candidate"]["label"]
     table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
@@ -527,7 +536,7 @@ def format_comparison(result: dict) -> str:
         ("p (Holm)", "right"),
         ("n", "right"),
     ):
-        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
     for task, metrics in result["tasks"].items():
         for j, (name, m) in enumerate(metrics.items()):
             ci = m["ci"]
@@ -546,8 +555,8 @@ def format_comparison(result: dict) -> str:
     for key, lv in result["levels"].items():
         ci = lv["ci"]
         table.add_row(
-            key.replace("level", "Level "),
-            f"mean of {lv['n_tasks']} headlines",
+            key.replace("level", "Level ") + ("" if lv.get("comparable") else " *"),
+            f"paper's score, {lv['n_tasks']} task{'s' if lv['n_tasks'] != 1 else ''}",
             fmt_number(lv["base"]),
             fmt_number(lv["candidate"]),
             fmt_number(lv["delta"]),
@@ -557,7 +566,7 @@ def format_comparison(result: dict) -> str:
             "",
         )
     buf = io.StringIO()
-    console = _stdout_console(width=130, file=buf)
+    console = Console(file=buf, width=130, force_terminal=False, color_system=None)
     console.print(table)
     if result.get("pair"):
         p = result["pair"]
@@ -580,8 +589,11 @@ def format_comparison(result: dict) -> str:
             f"{task}: {m['n_matched']} matched samples "
             f"(base {m['n_base']}, candidate {m['n_candidate']})"
         )
-    for n in result["notes"]:
-        console.print(f"note: {n}")
+    for key, lv in result["levels"].items():
+        for why in lv.get("not_comparable") or []:
+            console.print(f"* {key.replace('level', 'Level ')}: not comparable to the published value: {why}", markup=False)
+    for note in result["notes"]:
+        console.print(f"note: {note}")
     console.print(
         "p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
         "Holm-corrected across the table."
@@ -589,14 +601,19 @@ def format_comparison(result: dict) -> str:
     return buf.getvalue()
 
 
-def format_models_table(pairs: Sequence[Any]) -> str:
-    """`clue models`: the lineage pairs (analysis.lineage.load_lineage()) as a table, then each
-    entry's evidence in full.
+def format_models_table(
+    pairs: Sequence[Any],
+    extra: dict[str, Callable[[Any], str]] | None = None, footer: list[str] | None = None
+) -> str:
+    """`clue models`: the lineage pairs (analysis.lineage.load_lineage()) as a table, then each entry's evidence in full.
+    `extra` adds columns (name -> cell of a pair, e.g. the published scores), `footer` lines
+    under the table.
 
     The ids are never cut (people copy them into `clue run --model`), so the long prose —
     the card quotes and notes — is listed below the table by row number rather than squeezed
     into a column.
     """
+    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Biomedical models and their general bases", show_lines=False)
@@ -605,19 +622,28 @@ def format_models_table(pairs: Sequence[Any]) -> str:
     table.add_column("base model", no_wrap=True)
     table.add_column("verified", no_wrap=True)
     table.add_column("reasoning\n(model / base)", no_wrap=True)
+    for name in extra or {}:
+        table.add_column(name, justify="right", no_wrap=True)
     table.add_column("relation")
     for n, p in enumerate(pairs, 1):
         table.add_row(
-            str(n), p.candidate, p.base, "yes" if p.verified else "no",
-            f"{p.reasoning} / {p.base_reasoning}", p.relation,
+            str(n),
+            p.candidate,
+            p.base,
+            "yes" if p.verified else "no",
+            f"{p.reasoning} / {p.base_reasoning}",
+            *[cell(p) for cell in (extra or {}).values()],
+            p.relation,
         )
     buf = io.StringIO()
-    console = _stdout_console(width=160, file=buf)
+    console = Console(file=buf, width=200, force_terminal=False, color_system=None)
     console.print(table)
     console.print(
         "verified = stated on the model card as far as checked; written offline, "
         "check the cards before citing."
     )
+    for line in footer or []:
+        console.print(line, markup=False)
     console.print(
         "reasoning: yes = thinks before answering; hybrid = template switch, thinking on; "
         "opt-in = thinks only when the prompt asks; run models that think with "
@@ -651,6 +677,9 @@ def format_check_report(results: Sequence[Any], paper_n: dict[str, int]) -> str:
     problems = [f"{r.task}: {r.problem}" for r in results if r.problem]
     if problems:
         out += ["", "Problems:"] + [f"  {p}" for p in problems]
+    notes = [f"{r.task}: {w}" for r in results for w in getattr(r, "warnings", [])]
+    if notes:
+        out += ["", f"Warnings ({len(notes)}; the files are used as they are):"] + [f"  {n}" for n in notes]
     if any(r.task == "longhealth" and r.rows is not None for r in results):
         out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
     bad = sum(not r.ok for r in results)

@@ -1,5 +1,12 @@
 """From scored samples to the numbers in results.json: metric means with cluster-bootstrap CIs,
-the error taxonomy and level averages.
+the error taxonomy, the paper's level scores and the headline-only level averages.
+
+The paper's level score (:func:`level_scores`, results.json ``levels``): per task the mean of the
+metrics the paper publishes for it (:func:`paper_task_score`, the protocol's
+``[paper_levels.metrics]``), then the mean over the level's tasks. Fed the published task values,
+it reproduces every published Level 1 / Level 2 within 0.01. A score built on a metric computed
+otherwise than in the paper (BERTScore with another encoder than SciBERT layer 8, the lexicon
+entity F1 in place of UMLS F1) carries the reasons in ``not_comparable``.
 
 Per-sample metrics come from `samples.jsonl` (see docs/run-files.md). LongHealth's sub-task
 metrics are named ``task{k}_<metric>``: they are means over the samples of sub-task k, read from the
@@ -211,9 +218,109 @@ def summarize_task(
     }
 
 
+PAPER_BERTSCORE = "SciBERT (allenai/scibert_scivocab_uncased) layer 8"
+
+
+def _mean_of(metrics: dict, name: str | None) -> float | None:
+    m = metrics.get(name) if name else None
+    return None if not isinstance(m, dict) else m.get("mean")
+
+
+def _bertscore_reason(entry: dict) -> str | None:
+    """Why this task's BERTScore is not the paper's, or None when it is."""
+    info = (entry.get("scorers") or {}).get("bertscore")
+    if not info:
+        return f"BERTScore encoder not recorded (the paper's: {PAPER_BERTSCORE})"
+    if info.get("paper_setting"):
+        return None
+    return (f"BERTScore with {info.get('model')} layer {info.get('num_layers')}, "
+            f"not the paper's {PAPER_BERTSCORE}")
+
+
+def paper_task_score(entry: dict, wanted: list[str], substitutes: dict[str, str] | None = None) -> dict:
+    """The task's part of the paper's level score: the mean of the means of `wanted` metrics.
+
+    A wanted metric the entry lacks is replaced by its stand-in from `substitutes` (``umls_f1`` ->
+    ``entity_f1``) when the entry has that. Returns {"mean", "metrics" (the names averaged),
+    "substituted" {paper name: ours}, "missing", "not_comparable" [reasons]}; the mean is over
+    the metrics found (None when none is), and a missing metric is itself a reason.
+    """
+    substitutes = substitutes or {}
+    metrics = entry.get("metrics") or {}
+    used, values, missing = [], [], []
+    substituted: dict[str, str] = {}
+    for name in wanted:
+        chosen = name if _mean_of(metrics, name) is not None else None
+        if chosen is None and _mean_of(metrics, substitutes.get(name)) is not None:
+            chosen = substituted[name] = substitutes[name]
+        if chosen is None:
+            missing.append(name)
+            continue
+        used.append(chosen)
+        values.append(float(_mean_of(metrics, chosen)))  # type: ignore[arg-type]
+    reasons = []
+    for paper_name, ours in substituted.items():
+        extractor = ((entry.get("scorers") or {}).get("entities") or {}).get("extractor") or "lexicon"
+        reasons.append(f"{ours} ({extractor} entity extractor) stands in for the paper's {paper_name} "
+                       "(scispaCy UMLS linker)")
+    if any(n.startswith("bertscore") for n in used) and (why := _bertscore_reason(entry)):
+        reasons.append(why)
+    if missing:
+        reasons.append(f"no value for {', '.join(missing)}")
+    return {
+        "mean": float(np.mean(values)) if values else None,
+        "metrics": used,
+        "substituted": substituted,
+        "missing": missing,
+        "not_comparable": reasons,
+    }
+
+
+def level_scores(
+    tasks: dict[str, dict], levels: dict[str, list[str]], paper: dict | None = None
+) -> dict:
+    """The paper's Level 1 / Level 2: {"level1": {"mean", "tasks", "complete", "task_scores",
+    "comparable", "not_comparable"}, ...}. `tasks` are results.json task entries; each one's
+    ``paper_score`` is used when present, else computed from its metrics with `paper` (the
+    protocol's ``paper_levels`` table). The mean is over the level's tasks that have a score;
+    `complete` says whether all of them do; `comparable` is True only for a complete level whose
+    every metric was computed as in the paper (else `not_comparable` lists why, per task)."""
+    out: dict[str, dict] = {}
+    for level, members in levels.items():
+        scores: dict[str, float] = {}
+        reasons: list[str] = []
+        for task in members:
+            entry = tasks.get(task)
+            if not entry:
+                continue
+            part = entry.get("paper_score") or (
+                paper_task_score(entry, list((paper or {}).get("metrics", {}).get(task) or []),
+                                 (paper or {}).get("substitutes"))
+                if paper and task in (paper.get("metrics") or {}) else None
+            )
+            if not part or part.get("mean") is None:
+                continue
+            scores[task] = part["mean"]
+            reasons.extend(f"{task}: {r}" for r in part.get("not_comparable") or [])
+        complete = len(scores) == len(members)
+        if scores and not complete:
+            reasons.append(f"only {len(scores)} of the level's {len(members)} tasks were run")
+        out[level] = {
+            "mean": float(np.mean(list(scores.values()))) if scores else None,
+            "tasks": list(scores),
+            "complete": complete,
+            "task_scores": scores,
+            "comparable": bool(scores) and not reasons,
+            "not_comparable": reasons,
+        }
+    return out
+
+
 def level_averages(tasks: dict[str, dict], levels: dict[str, list[str]]) -> dict:
-    """{"level1": {"mean", "tasks", "complete"}, ...}: mean of the headline means of the level's
-    tasks that were run; `complete` is False when one of them is missing (or has no mean)."""
+    """Headline-only level averages (results.json ``headline_levels``; *not* the paper's level
+    score, see :func:`level_scores`): {"level1": {"mean", "tasks", "complete"}, ...}, the mean of
+    the headline means of the level's tasks that were run; `complete` is False when one of them
+    is missing (or has no mean)."""
     out: dict[str, dict] = {}
     for level, members in levels.items():
         values, run = [], []
@@ -243,15 +350,22 @@ def level_ci(
     *,
     seed: int = 0,
     n_boot: int = 2000,
+    components: dict[str, list[str]] | None = None,
 ) -> list[float] | None:
-    """95% CI of a level average: each task's clusters resampled independently, then averaged."""
+    """95% CI of a level score: each task's clusters resampled independently, then averaged.
+    `components` per task are the metrics whose means make its part (the paper's level score:
+    its ``paper_score.metrics``); without them, the task's headline."""
     parts = []
     for task in members:
         samples = samples_by_task.get(task)
         entry = entries.get(task)
         if not samples or not entry:
             continue
-        stat = headline_stat(samples, entry["headline"], list(entry.get("metrics", {})))
+        if components and components.get(task):
+            codes, _ = cluster_codes(samples)
+            stat = metric_stat(samples, codes, components[task])
+        else:
+            stat = headline_stat(samples, entry["headline"], list(entry.get("metrics", {})))
         if stat.value() is not None:
             parts.append(stat)
     if not parts:

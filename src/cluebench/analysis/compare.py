@@ -8,8 +8,10 @@ different few-shot examples are refused rather than compared silently.
 Statistics: delta = candidate − base over pairs where both have a value; 95% CI from a paired
 cluster bootstrap (LongHealth's repeated prompts stay together); p from the exact McNemar test for
 0/100 metrics and from a sign-flip permutation test of cluster differences otherwise; Holm's
-correction across every p-value in the table. Level deltas average the tasks' headline deltas
-(as the paper does), with a CI from resampling every task's clusters jointly.
+correction across every p-value in the table. Level deltas are differences of the paper's level
+score (per task the mean of the metrics the paper publishes for it, then the mean over the
+level's tasks; `levels`), with a CI from resampling every task's clusters jointly; the mean of the
+headline deltas alone is kept as `headline_levels` (not the paper's).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
 
@@ -222,6 +225,8 @@ def compare_runs(
     matched: dict[str, dict] = {}
     headline_diffs: dict[str, ClusteredMean] = {}
     headline_names: dict[str, str] = {}
+    paper_diffs: dict[str, tuple[dict, ClusteredMean]] = {}
+    paper_reasons: dict[str, list[str]] = {}
     level_of: dict[str, int] = {}
     for i, task in enumerate(common):
         s_base, s_cand = base.samples(task), cand.samples(task)
@@ -254,6 +259,12 @@ def compare_runs(
             out_tasks[task][name] = res
             if name == headline and res["delta"] is not None:
                 headline_diffs[task] = sd
+        comps, reasons = _paper_components(base, cand, task)
+        if comps:
+            res, sd = _compare_metric(pairs, codes, comps, mult, seed)
+            if res["delta"] is not None:
+                paper_diffs[task] = (res, sd)
+                paper_reasons[task] = reasons
         n_failed_pairs = sum(1 for b, c in pairs if is_failed(b) or is_failed(c))
         if n_failed_pairs:
             notes.append(
@@ -272,15 +283,26 @@ def compare_runs(
 
     _apply_holm(out_tasks)
     levels = _levels(
-        out_tasks,
-        headline_names,
-        headline_diffs,
+        {t: res for t, (res, _) in paper_diffs.items()},
+        {t: sd for t, (_, sd) in paper_diffs.items()},
         level_of,
         seed,
         n_boot,
         base,
         cand,
         notes,
+        paper_reasons,
+    )
+    headline_levels = _levels(
+        {t: out_tasks[t][headline_names[t]] for t in headline_diffs},
+        headline_diffs,
+        level_of,
+        seed,
+        n_boot,
+        base,
+        cand,
+        [],
+        None,
     )
     pair = find_pair(_model_name(base), _model_name(cand))
     pair_info = None
@@ -297,6 +319,8 @@ def compare_runs(
         "pair": pair_info,
         "tasks": out_tasks,
         "levels": levels,
+        "headline_levels": headline_levels,
+        "paper_scores": {t: res for t, (res, _) in paper_diffs.items()},
         "errors": errors,
         "reasoning": reasoning,
         "matched": matched,
@@ -350,9 +374,20 @@ def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -
     return out
 
 
+def _paper_components(base: Run, cand: Run, task: str) -> tuple[list[str] | None, list[str]]:
+    """The metrics whose means make the task's part of the paper's level score, when both runs
+    recorded the same ones (results.json ``paper_score.metrics``), and why that part is not the
+    paper's (either run's reasons)."""
+    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
+    pb, pc = eb.get("paper_score") or {}, ec.get("paper_score") or {}
+    if not pb.get("metrics") or pb.get("metrics") != pc.get("metrics"):
+        return None, []
+    reasons = list(dict.fromkeys([*(pb.get("not_comparable") or []), *(pc.get("not_comparable") or [])]))
+    return list(pb["metrics"]), reasons
+
+
 def _levels(
-    tasks: dict[str, dict],
-    headline_names: dict[str, str],
+    heads: dict[str, dict],
     diffs: dict[str, ClusteredMean],
     level_of: dict[str, int],
     seed: int,
@@ -360,20 +395,23 @@ def _levels(
     base: Run,
     cand: Run,
     notes: list[str],
+    reasons: dict[str, list[str]] | None,
 ) -> dict[str, dict]:
+    """Level deltas from per-task scores `heads` ({base, candidate, delta}) and their paired
+    difference statistics `diffs`; `reasons` per task (None: headline levels, no comparability)."""
     out: dict[str, dict] = {}
     for level in sorted(set(level_of.values())):
-        members = [t for t in tasks if level_of.get(t) == level and t in diffs]
+        members = [t for t in heads if level_of.get(t) == level and t in diffs]
         if not members:
             continue
-        heads = [tasks[t][headline_names[t]] for t in members]
+        parts = [heads[t] for t in members]
         stat = combine([diffs[t] for t in members], [1.0 / len(members)] * len(members))
         rng = np.random.default_rng([seed, 1000 + level])
         key = f"level{level}"
         out[key] = {
-            "base": float(np.mean([h["base"] for h in heads])),
-            "candidate": float(np.mean([h["candidate"] for h in heads])),
-            "delta": float(np.mean([h["delta"] for h in heads])),
+            "base": float(np.mean([h["base"] for h in parts])),
+            "candidate": float(np.mean([h["candidate"] for h in parts])),
+            "delta": float(np.mean([h["delta"] for h in parts])),
             "ci": percentile_ci(
                 stat.replicates(multiplicities(stat.strata, n_boot, rng))
             ),
@@ -391,4 +429,13 @@ def _levels(
             notes.append(
                 f"{key}: average over {len(members)} tasks; not in both runs: {', '.join(missing)}"
             )
+        if reasons is not None:
+            why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
+            for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
+                lvl = (run.results.get("levels") or {}).get(key) or {}
+                why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
+            if missing:
+                why.append(f"not in both runs: {', '.join(missing)}")
+            out[key]["comparable"] = not why
+            out[key]["not_comparable"] = why
     return out

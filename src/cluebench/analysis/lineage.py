@@ -13,6 +13,7 @@ answer), so that `clue run` can suggest `--reasoning on`: see `reasoning_model` 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -238,6 +239,25 @@ def _score(spec: str, names: set[str]) -> int:
             if key == name or key.endswith("/" + name):
                 best = max(best, len(name))
     return best
+
+
+def best_match(model_spec_or_id: str, models: dict[str, tuple[str, ...]]) -> str | None:
+    """The HF id (a key of `models`, mapped to its aliases) that the spec names, longest match
+    first (so Mistral-7B-Instruct-v0.1 never matches plain Mistral-7B-v0.1), else None."""
+    best: tuple[int, str] | None = None
+    for hf_id, aliases in models.items():
+        s = _score(model_spec_or_id, _names(hf_id, aliases))
+        if s and (best is None or s > best[0]):
+            best = (s, hf_id)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=1)
+def published_names() -> dict[str, dict[str, str]]:
+    """{"v3": {published name: HF id}, "v5": {...}} from lineage.toml's [published_names]."""
+    path = resources.files("cluebench.analysis") / "lineage.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: dict(v) for k, v in (data.get("published_names") or {}).items()}
 
 
 def find_pair(model_spec_or_id_a: str, b: str) -> ModelPair | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ClueError, DataError
+from cluebench.records import ResultsFile, SampleRecord
 
 _QUANT_TAIL = re.compile(
     r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE
@@ -25,21 +26,23 @@ def read_json(path: Path) -> Any:
 def read_samples(path: Path) -> list[dict]:
     """One task's samples.jsonl; a malformed line is an error naming the line."""
     samples = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(
-                    path, f"not valid JSON ({e.msg})", line=lineno
-                ) from None
-            if not isinstance(obj, dict) or "id" not in obj:
-                raise DataError(
-                    path, "expected a JSON object with an 'id'", line=lineno, field="id"
-                )
-            samples.append(obj)
+    # Lines end at "\n" only (as in datasets._io.iter_jsonl): a raw U+2028 or "\r" inside a JSON
+    # string is part of the value.
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(
+                path, f"not valid JSON ({e.msg})", line=lineno
+            ) from None
+        if not isinstance(obj, dict) or "id" not in obj:
+            raise DataError(
+                path, "expected a JSON object with an 'id'", line=lineno, field="id"
+            )
+        SampleRecord.from_dict(obj, path, lineno)  # every key is a known field
+        samples.append(obj)
     return samples
 
 
@@ -63,6 +66,7 @@ class Run:
         results = read_json(results_path) if results_path.exists() else {}
         if not isinstance(results, dict):
             raise DataError(results_path, "expected a JSON object")
+        ResultsFile.from_dict(results, results_path)  # every key is a known field
         config_path = path / "config.json"
         config = read_json(config_path) if config_path.exists() else {}
         run = cls(path, results, config if isinstance(config, dict) else {})

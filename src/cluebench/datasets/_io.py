@@ -124,9 +124,15 @@ def iter_json_top(path: Path, text: str) -> Iterator[tuple[str | int, Any, int]]
 
 
 def iter_jsonl(path: Path, text: str) -> Iterator[tuple[int, Any, int]]:
-    """Yield (index, value, line) for each non-blank line of a JSON-lines file."""
+    """Yield (index, value, line) for each non-blank line of a JSON-lines file.
+
+    Lines end at ``\n`` (a preceding ``\r`` is dropped), never at the other Unicode line
+    boundaries ``str.splitlines`` knows: a raw U+2028, U+0085 or form feed inside a JSON string is
+    valid JSON (``json.loads`` and the reference read it), not the end of a line.
+    """
     index = 0
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:

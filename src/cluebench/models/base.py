@@ -118,6 +118,8 @@ class Backend(abc.ABC):
     runs after construction and before any request)."""
 
     name: str = "backend"
+    #: The BackendOptions fields this backend reads (what `--model-arg KEY=VALUE` may set).
+    option_names: tuple[str, ...] = ()
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         self.spec = spec

@@ -52,6 +52,7 @@ def _torch() -> Any:
 @register("hf")
 class HFBackend(HFTemplateBackend, Backend):
     name = "hf"
+    option_names = ("device", "dtype", "batch_size", "max_model_len", "trust_remote_code", "keep_special_tokens")
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)

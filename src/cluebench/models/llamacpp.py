@@ -70,6 +70,7 @@ class LlamaTokenizer:
 @register("llamacpp")
 class LlamaCppBackend(Backend):
     name = "llamacpp"
+    option_names = ("n_ctx", "n_threads", "n_gpu_layers", "keep_special_tokens")
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)

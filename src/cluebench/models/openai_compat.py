@@ -166,6 +166,11 @@ def backoff_delay(
 @register("openai")
 class OpenAIBackend(Backend):
     name = "openai"
+    option_names = (
+        "base_urls", "concurrency", "timeout", "max_retries", "api_key_env", "tokenizer", "max_model_len",
+        "trust_remote_code", "retry_backoff_base", "retry_backoff_max", "retry_after_max",
+        "drain_after_failures", "drain_cooldown",
+    )
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)

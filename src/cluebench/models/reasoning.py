@@ -162,7 +162,9 @@ def _split_block(body: str, style: str) -> Split:
 
 
 def _looks_harmony(text: str) -> bool:
-    return "<|channel|>" in text or bool(_STRIPPED_HARMONY.match(text))
+    """Harmony markers in the text. The stripped form ("analysis…assistantfinal…") is read only
+    when the template is known to be harmony: an ordinary answer may begin with "analysis"."""
+    return "<|channel|>" in text
 
 
 _HARMONY_MSG = re.compile(

@@ -96,6 +96,11 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
 @register("vllm")
 class VLLMBackend(HFTemplateBackend, Backend):
     name = "vllm"
+    option_names = (
+        "max_model_len", "dtype", "tensor_parallel_size", "pipeline_parallel_size",
+        "distributed_executor_backend", "gpu_memory_utilization", "enable_prefix_caching", "trust_remote_code",
+        "keep_special_tokens",
+    )
 
     def __init__(self, spec: str, options: BackendOptions) -> None:
         super().__init__(spec, options)

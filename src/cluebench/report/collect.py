@@ -16,13 +16,15 @@ from cluebench.analysis.aggregate import (
     ALWAYS_FLAGS,
     headline_components,
     is_failed,
-    level_averages,
     level_ci,
+    level_scores,
+    paper_task_score,
     sample_value,
     summarize_task,
 )
 from cluebench.analysis.compare import compare_runs
 from cluebench.analysis.lineage import find_pair, identify
+from cluebench.analysis.published import V3_LABEL, find_published, v3_models, v3_source
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
 from cluebench.protocol import load_protocol
@@ -59,12 +61,21 @@ def task_entry(run: Run, task: str) -> dict | None:
     samples = run.samples(task)
     if not spec or not samples:
         return None
-    return summarize_task(
+    entry = summarize_task(
         samples,
         level=spec.level,
         headline=spec.headline,
         metric_names=list(spec.metrics),
     )
+    paper = paper_levels()
+    if task in paper["metrics"]:
+        entry["paper_score"] = paper_task_score(entry, paper["metrics"][task], paper["substitutes"])
+    return entry
+
+
+def paper_levels() -> dict:
+    """The protocol's definition of the paper's level score ([paper_levels])."""
+    return load_protocol().paper_levels.as_dict()
 
 
 def levels_map(runs: list[Run]) -> dict[str, list[str]]:
@@ -93,24 +104,33 @@ def unique_labels(runs: list[Run]) -> list[str]:
     ]
 
 
+def _cell(entry: dict | None, headline: str | None = None) -> dict | None:
+    """A leaderboard cell: the entry's headline mean (LongHealth: the mean of its sub-tasks)."""
+    if not entry:
+        return None
+    headline = headline or entry.get("headline") or ""
+    metrics = entry.get("metrics") or {}
+    m = metrics.get(headline)
+    if m and m.get("mean") is not None:
+        return {"mean": m["mean"], "ci": m.get("ci"), "n": entry.get("n")}
+    parts = [metrics.get(c, {}).get("mean") for c in headline_components(headline, list(metrics))]
+    if parts and all(v is not None for v in parts):
+        return {"mean": float(np.mean(parts)), "ci": None, "n": None}
+    return None
+
+
 def leaderboard(
-    runs: list[Run], labels: list[str], tasks: list[str], seed: int
+    runs: list[Run], labels: list[str], tasks: list[str], seed: int, *, published: bool = True
 ) -> dict:
-    """Rows per run: each task's headline (mean, CI) and level averages with joint-bootstrap CIs."""
+    """Rows per run: each task's headline (mean, CI) and the paper's level scores with
+    joint-bootstrap CIs; then (with `published`) the paper's v3 rows, marked as published."""
     levels = levels_map(runs)
+    paper = paper_levels()
     rows = []
     for run, label in zip(runs, labels):
         entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
-        cells = {}
-        for t in tasks:
-            e = entries.get(t)
-            m = (e.get("metrics") or {}).get(e.get("headline")) if e else None
-            cells[t] = (
-                None
-                if not m or m.get("mean") is None
-                else {"mean": m["mean"], "ci": m.get("ci"), "n": e.get("n")}
-            )
-        lv = level_averages(entries, levels)
+        cells = {t: _cell(entries.get(t)) for t in tasks}
+        lv = level_scores(entries, levels, paper)
         for key in levels:
             if lv[key]["mean"] is not None:
                 lv[key]["ci"] = level_ci(
@@ -118,8 +138,20 @@ def leaderboard(
                     entries,
                     lv[key]["tasks"],
                     seed=seed,
+                    components={t: entries[t]["paper_score"]["metrics"] for t in lv[key]["tasks"]
+                                if (entries[t].get("paper_score") or {}).get("metrics")},
                 )
-        rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model})
+        rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model, "published": False})
+    headlines = {}
+    for t in tasks:
+        for run in runs:
+            e = task_entry(run, t)
+            if e:
+                headlines[t] = e.get("headline", "")
+                break
+        else:
+            spec = load_protocol().tasks.get(t)
+            headlines[t] = spec.headline if spec else ""
     best: dict[str, float] = {}
     for key in [*tasks, *levels]:
         vals = [
@@ -129,19 +161,72 @@ def leaderboard(
         vals = [v for v in vals if v is not None]
         if len(vals) > 1:
             best[key] = max(vals)
-    headlines = {}
-    for t in tasks:
-        for run in runs:
-            e = task_entry(run, t)
-            if e:
-                headlines[t] = e.get("headline", "")
-                break
+    if published:
+        for m in v3_models():
+            if m.level1 is None and m.level2 is None:
+                continue
+            entries = m.entries()
+            rows.append({
+                "label": m.name,
+                "cells": {t: _cell(entries.get(t), headlines.get(t)) for t in tasks},
+                "levels": {k: {"mean": m.level(k), "ci": None, "complete": True, "comparable": True,
+                               "tasks": list(levels[k]), "not_comparable": []} for k in levels},
+                "model": {"spec": V3_LABEL, "model_id": m.hf_id or ""},
+                "published": True,
+            })
     return {
         "rows": rows,
         "tasks": tasks,
         "levels": list(levels),
         "best": best,
         "headlines": headlines,
+        "published_source": v3_source() if published else None,
+        "not_comparable": [
+            {"label": r["label"], "level": k, "reasons": lv.get("not_comparable") or []}
+            for r in rows if not r["published"] for k, lv in r["levels"].items()
+            if lv.get("mean") is not None and not lv.get("comparable")
+        ],
+    }
+
+
+def published_differences(runs: list[Run], labels: list[str]) -> list[dict]:
+    """For each run of a model the paper evaluated: ours vs the published value, per task (the
+    task's part of the paper's level score, i.e. the mean of its published metrics) and level."""
+    levels = levels_map(runs)
+    paper = paper_levels()
+    out = []
+    for run, label in zip(runs, labels):
+        name = str(run.model.get("spec") or run.model.get("model_id") or run.path.name)
+        pub = find_published(name) or find_published(str(run.model.get("model_id") or ""))
+        if pub is None:
+            continue
+        entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
+        ours = level_scores(entries, levels, paper)
+        theirs = level_scores(pub.entries(), levels, paper)
+        rows = []
+        for key, members in levels.items():
+            for t in members:
+                mine = (entries.get(t) or {}).get("paper_score") or {}
+                published = theirs[key]["task_scores"].get(t)
+                if mine.get("mean") is None:
+                    continue
+                rows.append(_diff_row(t, mine["mean"], published, mine.get("not_comparable") or [], False))
+            lv = ours[key]
+            if lv["mean"] is not None:
+                rows.append(_diff_row(f"Level {key[5:]}", lv["mean"], pub.level(key), lv["not_comparable"], True))
+        out.append({"label": label, "published_name": pub.name, "hf_id": pub.hf_id, "rows": rows})
+    return out
+
+
+def _diff_row(what: str, ours: float, published: float | None, reasons: list[str], level: bool) -> dict:
+    return {
+        "what": what,
+        "ours": ours,
+        "published": published,
+        "delta": None if published is None else ours - published,
+        "comparable": not reasons,
+        "reasons": reasons,
+        "level": level,
     }
 
 
@@ -202,9 +287,10 @@ def forest_panels(comps: list[dict]) -> list[dict]:
                     }
                 )
         for key, lv in c["levels"].items():
+            mark = "" if lv.get("comparable") else " *"
             rows.append(
                 {
-                    "label": f"Level {key[5:]} average",
+                    "label": f"Level {key[5:]} (paper's score){mark}",
                     "delta": lv["delta"],
                     "ci": lv["ci"],
                     "level": True,

@@ -136,6 +136,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
             }
         )
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
+    published_diffs = collect.published_differences(runs, labels)
     reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
     demo = demo_banner(runs)
     if not title:  # a title the user gave is kept as given; the banner below the title still says it
@@ -149,6 +150,7 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
         "version": __version__,
         "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],
         "board": board,
+        "published_diffs": published_diffs,
         "comparisons": comps,
         "comparison_notes": comp_notes,
         "forest": forest,

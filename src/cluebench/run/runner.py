@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 
 from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
 from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
 from cluebench.util import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from cluebench.run.budget import BackendBudget
@@ -124,27 +125,27 @@ def _sample_row(
     if failed_error is not None:
         flags["error"] = failed_error
     query = next((m["content"] for m in reversed(sample.messages) if m["role"] == "user"), "")
-    return {
-        "id": sample.id,
-        "task": task.id,
-        "cluster": sample.cluster,
-        "subtask": sample.subtask,
-        "prompt_hash": messages_hash(sample.messages),
-        "rendered_hash": text_hash(rendered),
-        "shot_ids": sample.shot_ids,
-        "input": query,
-        "reference": sample.reference,
-        "output": answer.text if answer is not None else None,
-        "reasoning": answer.reasoning if answer is not None else None,
-        "reasoning_tokens": answer.reasoning_tokens if answer is not None else None,
-        "parsed": score.parsed if score is not None else None,
-        "metrics": score.metrics if score is not None else {},
-        "flags": flags,
-        "finish_reason": completion.finish_reason if completion is not None else "error",
-        "prompt_tokens": completion.prompt_tokens if completion is not None else None,
-        "completion_tokens": completion.completion_tokens if completion is not None else None,
-        "extra": sample.extra,
-    }
+    return SampleRecord(
+        id=sample.id,
+        task=task.id,
+        cluster=sample.cluster,
+        subtask=sample.subtask,
+        prompt_hash=messages_hash(sample.messages),
+        rendered_hash=text_hash(rendered),
+        shot_ids=sample.shot_ids,
+        input=query,
+        reference=sample.reference,
+        output=answer.text if answer is not None else None,
+        reasoning=answer.reasoning if answer is not None else None,
+        reasoning_tokens=answer.reasoning_tokens if answer is not None else None,
+        parsed=score.parsed if score is not None else None,
+        metrics=score.metrics if score is not None else {},
+        flags=flags,
+        finish_reason=completion.finish_reason if completion is not None else "error",
+        prompt_tokens=completion.prompt_tokens if completion is not None else None,
+        completion_tokens=completion.completion_tokens if completion is not None else None,
+        extra=sample.extra,
+    ).to_dict()
 
 
 @dataclass
@@ -229,10 +230,11 @@ def _run_task(
     progress: RunProgress,
     policy: ReasoningPolicy,
 ) -> dict:
-    from cluebench.analysis.aggregate import summarize_task
+    from cluebench.analysis.aggregate import paper_task_score, summarize_task
     from cluebench.analysis.reasoning import reasoning_summary
 
     task, dataset, samples, requests = prep.task, prep.dataset, prep.samples, prep.requests
+    protocol = task.protocol
     rendered = prep.rendered
     progress.start_task(task.id)
     done = generate_missing(backend, store, requests, progress.advance)
@@ -274,13 +276,16 @@ def _run_task(
         shot_ids=prep.shot_ids,
         scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
+    paper = protocol.paper_levels
+    if task.id in paper.metrics:
+        summary["paper_score"] = paper_task_score(summary, list(paper.metrics[task.id]), dict(paper.substitutes))
     thinking = reasoning_summary(rows, task.headline, metric_names)
     if thinking is not None:
         summary["reasoning"] = thinking
     if prep.demo is not None:
         summary["demo"] = prep.demo
     progress.finish_task(task.id)
-    return summary
+    return TaskResult.from_dict(summary).to_dict()
 
 
 def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
@@ -319,7 +324,7 @@ def _start_note(prepared: list[_Prepared]) -> str | None:
 
 def run(settings: RunSettings) -> RunOutcome:
     """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
-    from cluebench.analysis.aggregate import level_averages
+    from cluebench.analysis.aggregate import level_averages, level_scores
     from cluebench.datasets import resolve_dataset
     from cluebench.models import load_backend
 
@@ -401,9 +406,10 @@ def run(settings: RunSettings) -> RunOutcome:
             },
             "decoding": {k: v for k, v in config["decoding"].items() if k != "max_tokens"},
             "tasks": results_tasks,
-            "levels": level_averages(results_tasks, protocol.levels),
+            "levels": level_scores(results_tasks, protocol.levels, protocol.paper_levels.as_dict()),
+            "headline_levels": level_averages(results_tasks, protocol.levels),
         }
-        write_json_atomic(out / "results.json", results)
+        write_json_atomic(out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
             report = _write_report(out, [t.id for t in tasks])
@@ -456,7 +462,7 @@ def _config(
     decoding = _decoding(settings, protocol, 0).to_dict()
     decoding.pop("max_tokens")
     return {
-        "cluebench_run": 1,
+        "cluebench_run": FORMAT_VERSION,
         "protocol": protocol.identity(),
         "model": backend.info() | {"spec": settings.model or "default"},
         "decoding": decoding | {"max_tokens": {t: protocol.task(t).max_new_tokens for t in datasets}},

@@ -16,7 +16,8 @@ from cluebench.tasks.registry import register_task
 class MeDiSumCodeTask(FewShotTask):
     """Codes are compared dotless and upper-cased. Parsing uses the reference's regex widened to
     U codes (the reference's `[A-TV-Z]` misses U07.1); the gold list's codes are normalised the
-    same way. An empty gold list scores as icd10.code_prf defines it (no division by zero)."""
+    same way. Every ICD rule (counting, validity, the empty gold list) is `metrics.icd10`'s: this
+    task only binds the protocol's regex to it and sets the flags."""
 
     error_flags = ("loop", "parse_failed", "format_violation", "invalid_codes", "increasing_digits")
 
@@ -44,16 +45,16 @@ class MeDiSumCodeTask(FewShotTask):
         pattern = self.settings.code_regex_fixed
         scores = []
         for sample, output in zip(samples, outputs):
-            predicted = icd10.parse_codes(output, pattern)
-            gold = list(sample.gold)
-            metrics = {k: v for k, v in icd10.code_scores(predicted, gold).items() if k in self.spec.metrics}
-            invalid = sum(1 for c in predicted if not icd10.is_valid(c))
+            predicted = icd10.parse_codes(output, pattern)  # every entry, as the reference counts
+            distinct = icd10.unique_codes(predicted)
             flags = self.base_flags(output)
             flags.update(
                 parse_failed=not predicted,
-                invalid_codes=invalid,
-                increasing_digits=icd10.increasing_digits(predicted),
+                invalid_codes=icd10.invalid_count(predicted),
+                increasing_digits=icd10.increasing_digits(distinct),
                 format_violation=codes_only_violation(output, pattern, self.settings.codes_prefix_regex),
             )
+            scored = icd10.code_scores(predicted, list(sample.gold))
+            metrics = {k: v for k, v in scored.items() if k in self.spec.metrics}
             scores.append(Score(parsed=predicted, metrics=metrics, flags=flags))
         return scores
