@@ -659,8 +659,13 @@ def format_models_table(
     return buf.getvalue()
 
 
-def format_check_report(results: Sequence[Any], paper_n: dict[str, int]) -> str:
-    """`clue data check`: task, status, rows vs the paper's n, sha256, file; one line per problem."""
+def format_check_report(results: Sequence[Any], paper_n: dict[str, int] | None = None) -> str:
+    """`clue data check`: task, status, rows vs the paper's n (default: the packaged protocol's),
+    sha256, file; one line per problem and per warning."""
+    if paper_n is None:
+        from cluebench.protocol import load_protocol
+
+        paper_n = {t: spec.n_paper for t, spec in load_protocol().tasks.items()}
     header = ("task", "status", "rows", "paper n", "sha256", "file")
     lines = [header]
     for r in results:
