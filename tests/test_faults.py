@@ -75,8 +75,8 @@ def test_retry_limit_marks_samples_failed_then_a_rerun_retries_only_those(tmp_pa
     assert all(r["output"] is None and r["metrics"] == {} for r in failed)  # failed, not "wrong"
 
     healthy = StubServer()
-    with healthy as url:
-        outcome = run(stub_settings(url, out))
+    with healthy as url:  # the server came back at another address: the user says it is the same
+        outcome = run(stub_settings(url, out, allow_model_change=True))
     assert outcome.n_failed == 0
     assert len(healthy.chat_requests()) == len(failed)  # only the failed ones were asked again
     assert final_files(out) == clean_run

@@ -20,7 +20,8 @@ import pytest
 from cluebench.errors import ConfigError
 from cluebench.models import BackendOptions, Decoding, Request, load_backend
 from cluebench.models.approx import ApproxTokenizer
-from cluebench.models.openai_compat import backoff_delay, is_loopback, parse_retry_after
+from cluebench.models.http_transport import backoff_delay, parse_retry_after
+from cluebench.models.urls import is_loopback
 from cluebench.testing.stub_openai import StubServer, default_answer
 
 KEY = "sk-test-Zq9x7TopSecretValue"

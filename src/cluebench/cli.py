@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -82,11 +83,23 @@ def _data_dir(value: str | None) -> Path | None:
     return path
 
 
+def _check_sampling(args: argparse.Namespace) -> None:
+    if args.temperature is not None and not (math.isfinite(args.temperature) and args.temperature >= 0):
+        raise ConfigError(f"--temperature must be a finite number >= 0, got {args.temperature}")
+    if not (math.isfinite(args.top_p) and 0 < args.top_p <= 1):
+        raise ConfigError(f"--top-p must be in (0, 1], got {args.top_p}")
+    for flag, value in (("--longhealth-budget", args.longhealth_budget),
+                        ("--longhealth-budget-23", args.longhealth_budget_23)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from cluebench.run.runner import RunSettings, run
     from cluebench.protocol import load_protocol
     from cluebench.terminal import print_run_summary
 
+    _check_sampling(args)
     # Flags named after RunSettings' fields are copied by name; the rest are derived here.
     derived = dict(
         reasoning_known=_known_reasoning(args),
@@ -143,6 +156,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from cluebench.analysis.compare import compare_runs
     from cluebench.terminal import format_comparison
 
+    if Path(args.base).resolve() == Path(args.candidate).resolve():
+        raise ConfigError(
+            f"{args.base} and {args.candidate} are the same run directory: a run compared with "
+            "itself shows only zeros; give two different runs"
+        )
     result = compare_runs(
         Path(args.base), Path(args.candidate), seed=args.seed, allow_variant=args.allow_variant
     )
@@ -231,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bertscore-layers", type=int, help="encoder layer for BERTScore (paper: 8 for SciBERT)")
     p.add_argument("--entity-extractor", choices=["auto", "umls", "lexicon"], default="auto")
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
+    p.add_argument("--allow-model-change", action="store_true", help="resume a run directory although its model or servers changed (answers are reused only where the served model's fingerprint matches)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--full", action="store_true", help="run the synthetic demo set at full size and the paper's budgets (default on the demo set: demo sizes, minutes on a laptop; real data always runs at full size)")
     p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
@@ -292,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClueError as exc:
         print(f"clue: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the environment, not the user: a full disk, a read-only folder
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"clue: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("clue: interrupted; run the same command again to resume (nothing answered is lost)", file=sys.stderr)
         return 130

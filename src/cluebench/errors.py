@@ -64,3 +64,8 @@ class DataProtectionError(ClueError):
 
 class RunLockedError(ClueError):
     """Another `clue` process is writing to the same run directory."""
+
+
+class RunFileError(ClueError):
+    """A run file cannot be read or written: a corrupt store, a read-only directory, a full disk.
+    Nothing committed before is lost; the message says what to do."""

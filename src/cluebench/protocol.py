@@ -170,7 +170,7 @@ class Protocol:
     def expand_task_selection(self, selection: str | None) -> list[str]:
         """`all`, a level name or a comma list -> task ids in protocol order."""
         known = list(self.tasks)
-        if selection is None or selection.strip() == "":
+        if selection is None:
             return known
         chosen: list[str] = []
         for part in (p.strip() for p in selection.split(",")):
@@ -188,6 +188,11 @@ class Protocol:
                     f"or all, {', '.join(self.levels)}"
                 )
             chosen.extend(n for n in names if n not in chosen)
+        if not chosen:
+            raise ConfigError(
+                f"--tasks {selection!r} names no task: expected task ids ({', '.join(known)}) "
+                f"or all, {', '.join(self.levels)}, separated by commas"
+            )
         return [t for t in known if t in chosen]
 
     def identity(self) -> dict[str, str]:

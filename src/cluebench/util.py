@@ -66,6 +66,29 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict]) -> No
     write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def remove_stale_temps(root: Path, depth: int = 2) -> list[Path]:
+    """Delete the temporary files of atomic writes that a kill -9 interrupted (`.NAME.*.tmp`,
+    `.report-*.html`).
+
+    Only call this while holding the directory's lock: then no writer is alive that could own
+    them. They never hold data of their own (the rename that would have published them did not
+    happen; the old file, or none, is still in place), so deleting them loses nothing.
+    """
+    removed: list[Path] = []
+    root = Path(root)
+    names = (".*.tmp", ".report-*.html")  # atomic_writer's names, and older reports' ones
+    patterns = ["*/" * level + name for level in range(depth) for name in names]
+    for pattern in patterns:
+        for tmp in root.glob(pattern):
+            if tmp.is_file() and not tmp.is_symlink():
+                try:
+                    tmp.unlink()
+                    removed.append(tmp)
+                except FileNotFoundError:
+                    pass
+    return removed
+
+
 # ---------------------------------------------------------------------------------- registries
 
 

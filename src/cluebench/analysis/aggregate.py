@@ -44,6 +44,11 @@ REASONING_FLAGS = (
     "reasoning_unfinished",  # reasoning on: the reasoning never ended (no answer was given)
     "reasoning_in_output",  # reasoning off: a thinking model's output holds its reasoning
 )
+# Flags the runner sets on any task's samples only when raised (absent means False), reported
+# only when some sample raised them. context_overflow applies to every sample (True here), the
+# other two to samples that got an answer.
+_RAISED_ONLY = {"context_overflow": True, "empty_answer": False, "content_filtered": False}
+RUN_FLAGS = tuple(_RAISED_ONLY)
 
 
 def is_failed(sample: dict) -> bool:
@@ -151,12 +156,17 @@ def error_summary(
     task_flags = sample_flags(samples) if error_flags is None else tuple(error_flags)
     out: dict[str, dict[str, float]] = {}
     own = tuple(f for f in task_flags if f not in _ALWAYS)
-    for flag in ALWAYS_FLAGS + own + tuple(f for f in REASONING_FLAGS if f not in own):
+    extra = tuple(f for f in REASONING_FLAGS + RUN_FLAGS if f not in own)
+    for flag in ALWAYS_FLAGS + own + extra:
         count = n = 0
         for s in samples:
             flags = s.get("flags") or {}
-            if flag == "failed":
-                value: Any = is_failed(s)
+            if flag in _RAISED_ONLY:
+                if not _RAISED_ONLY[flag] and is_failed(s):
+                    continue
+                value: Any = flags.get(flag, False)
+            elif flag == "failed":
+                value = is_failed(s)
             elif flag == "length_capped" and flag not in flags:
                 value = s.get("finish_reason") == "length"
             elif flag in _ALWAYS:
@@ -167,6 +177,8 @@ def error_summary(
                 value = flags[flag]
             n += 1
             count += bool(value)
+        if flag in _RAISED_ONLY and not count:
+            continue
         if n and (
             flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)
         ):

@@ -21,26 +21,74 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise DataError(path, f"not valid JSON ({e.msg})", line=e.lineno) from None
+    except RecursionError:
+        raise DataError(path, "not valid JSON (nested too deeply)") from None
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not UTF-8 text (byte offset {e.start})") from None
+    except OSError as e:
+        raise DataError(path, f"cannot be read: {e.strerror or e}") from None
+
+
+# The containers of results.json that analysis and report walk into, and the type each must have.
+_RESULTS_SHAPE: dict[str, type] = {
+    "tasks": dict, "model": dict, "protocol": dict, "decoding": dict, "levels": dict,
+}
+_ENTRY_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "metrics": dict, "errors": dict, "data": dict, "scorers": dict, "shot_ids": list,
+    "level": int, "headline": str, "n": int, "n_failed": int,
+}
+
+
+def _expect(path: Path, value: Any, kind: Any, field: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        want = getattr(kind, "__name__", str(kind)).replace("dict", "object")
+        got = type(value).__name__.replace("dict", "object").replace("NoneType", "null")
+        raise DataError(path, f"malformed run file: expected {want}, got {got}", field=field)
+
+
+def check_results(path: Path, results: dict) -> None:
+    """results.json's structure, checked once on load so that analysis and report meet a
+    malformed file as one line naming the field, never as an AttributeError deep inside."""
+    for key, kind in _RESULTS_SHAPE.items():
+        if key in results:
+            _expect(path, results[key], kind, key)
+    for task, entry in (results.get("tasks") or {}).items():
+        _expect(path, entry, dict, f"tasks.{task}")
+        for key, kind in _ENTRY_SHAPE.items():
+            if key in entry and entry[key] is not None:
+                _expect(path, entry[key], kind, f"tasks.{task}.{key}")
+        for group in ("metrics", "errors"):
+            for name, value in (entry.get(group) or {}).items():
+                _expect(path, value, dict, f"tasks.{task}.{group}.{name}")
+                if group == "metrics" and value.get("ci") is not None:
+                    _expect(path, value["ci"], list, f"tasks.{task}.metrics.{name}.ci")
+    for level, value in (results.get("levels") or {}).items():
+        _expect(path, value, dict, f"levels.{level}")
 
 
 def read_samples(path: Path) -> list[dict]:
     """One task's samples.jsonl; a malformed line is an error naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(path, f"cannot be read ({e})") from None
     samples = []
     # Lines end at "\n" only (as in datasets._io.iter_jsonl): a raw U+2028 or "\r" inside a JSON
     # string is part of the value.
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(
-                path, f"not valid JSON ({e.msg})", line=lineno
-            ) from None
+        except (json.JSONDecodeError, RecursionError) as e:
+            msg = getattr(e, "msg", "nested too deeply")
+            raise DataError(path, f"not valid JSON ({msg})", line=lineno) from None
         if not isinstance(obj, dict) or "id" not in obj:
-            raise DataError(
-                path, "expected a JSON object with an 'id'", line=lineno, field="id"
-            )
+            raise DataError(path, "expected a JSON object with an 'id'", line=lineno, field="id")
+        for key in ("metrics", "flags"):
+            if obj.get(key) is not None and not isinstance(obj[key], dict):
+                raise DataError(path, "malformed run file: expected an object", line=lineno,
+                                field=key)
         SampleRecord.from_dict(obj, path, lineno)  # every key is a known field
         samples.append(obj)
     return samples
@@ -66,6 +114,7 @@ class Run:
         results = read_json(results_path) if results_path.exists() else {}
         if not isinstance(results, dict):
             raise DataError(results_path, "expected a JSON object")
+        check_results(results_path, results)
         ResultsFile.from_dict(results, results_path)  # every key is a known field
         config_path = path / "config.json"
         config = read_json(config_path) if config_path.exists() else {}

@@ -8,6 +8,7 @@ that says "line 812, field 'gold_label'" is fixed in a minute, "invalid data" is
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,29 @@ from cluebench.errors import DataError
 
 _WS = " \t\r\n"
 _DECODER = json.JSONDecoder()
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = "broken JSON: nested too deeply to read (hundreds of levels of lists or objects)"
+
+
+def _check_surrogates(path: Path, source: str, value: Any, line: int) -> None:
+    """JSON may write a lone UTF-16 surrogate (`"\\ud800"`), which no UTF-8 file can hold: it
+    would fail only when the run writes its files. Found here, with its line (a valid pair
+    decodes to one character and passes)."""
+    if _SURROGATE_ESCAPE.search(source) is None:
+        return
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise DataError(path, "a lone UTF-16 surrogate escape (like \\ud800) is not text; "
+                                "fix or remove it", line=line)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def decode_utf8(path: Path, raw: bytes) -> str:
@@ -104,13 +128,19 @@ def iter_json_top(path: Path, text: str) -> Iterator[tuple[str | int, Any, int]]
                 if key in seen:
                     raise DataError(path, f"duplicate id {key!r} (first on line {seen[key]})", line=line)
                 seen[key] = line
+                start = pos
                 value, pos = _DECODER.raw_decode(text, pos)
+                _check_surrogates(path, text[start:pos], [key, value], line)
                 yield key, value, line
             else:
+                start = pos
                 value, pos = _DECODER.raw_decode(text, pos)
+                _check_surrogates(path, text[start:pos], value, line)
                 yield index, value, line
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc) from None
+        except RecursionError:
+            raise DataError(path, _TOO_DEEP, line=line) from None
         index += 1
         pos = _skip_ws(text, pos)
         if pos < len(text) and text[pos] == ",":
@@ -139,6 +169,9 @@ def iter_jsonl(path: Path, text: str) -> Iterator[tuple[int, Any, int]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(path, f"broken JSON line: {exc.msg} (column {exc.colno})", line=lineno) from None
+        except RecursionError:
+            raise DataError(path, _TOO_DEEP, line=lineno) from None
+        _check_surrogates(path, line, value, lineno)
         yield index, value, lineno
         index += 1
 

@@ -3,6 +3,7 @@ user's data directory when it has the file, the bundled synthetic demo set other
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from functools import lru_cache
@@ -43,17 +44,45 @@ def read_dataset(task: str, path: Path, synthetic: bool = False, protocol: Proto
     """Read and validate `path` as `task`'s upstream file (bytes are read once and hashed)."""
     rel = _data_file(task, protocol)
     path = Path(path)
-    if not path.exists():
-        raise DataError(path, f"file not found (the {task} file is expected at <data-dir>/{rel})")
+    _check_present(path, rel)
     if not path.is_file():
         raise DataError(path, "not a regular file")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(path, f"cannot be read: {exc.strerror or exc}") from None
     if not raw.strip():
         raise DataError(path, "the file is empty")
     rows = reader_for(task)(path, raw)
     if not rows:
         raise DataError(path, "the file holds no rows")
     return Dataset(task=task, path=path, rows=rows, sha256=hashlib.sha256(raw).hexdigest(), synthetic=synthetic)
+
+
+def _check_present(path: Path, rel: str) -> None:
+    """A missing file is "not found"; a dangling symlink, a symlink loop or a path that cannot
+    be looked at is an error of its own (never mistaken for absence)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise DataError(path, f"dangling symlink (it points to {os.readlink(path)}, which does not exist)") from None
+        raise DataError(path, f"file not found (the file is expected at <data-dir>/{rel})") from None
+    except OSError as exc:
+        what = "symlink loop" if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror or exc}"
+        raise DataError(path, what) from None
+
+
+def _present(path: Path) -> bool:
+    """Whether anything exists at `path` in any form (a broken symlink, an unreadable entry):
+    only a path that is truly absent lets a run fall back to the demo data."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise DataError(path, f"cannot be looked at: {exc.strerror or exc}") from None
+    return True
 
 
 def demo_path(task: str, protocol: Protocol | None = None) -> Path:
@@ -88,13 +117,14 @@ def resolve_data_dir(data_dir: Path | None) -> Path | None:
 def resolve_dataset(task: str, data_dir: Path | None, protocol: Protocol | None = None) -> Dataset:
     """The task's real file from the data directory if present, else the synthetic demo file.
 
-    A file that is present but malformed raises; it never silently falls back to demo data.
+    A file that is present in any form but malformed, unreadable, a dangling symlink or a symlink
+    loop raises; it never silently falls back to demo data.
     """
     rel = _data_file(task, protocol)
     root = resolve_data_dir(data_dir)
     if root is not None:
         candidate = root / rel
-        if candidate.exists():
+        if _present(candidate):
             return read_dataset(task, candidate, synthetic=False, protocol=protocol)
     return read_dataset(task, demo_path(task, protocol), synthetic=True, protocol=protocol)
 

@@ -105,6 +105,44 @@ class BertScorer:
                     limits.append(int(value))
         return min(limits) if limits else None
 
+    def check(self) -> None:
+        """Settings that would otherwise fail only when the first answers are scored (after every
+        request was paid for): the encoder must be available offline and have the layer asked."""
+        total = self._encoder_layers()
+        if not 1 <= self.num_layers <= total:
+            raise ConfigError(
+                f"--bertscore-layers {self.num_layers}: the BERTScore encoder {self.model_name} "
+                f"has {total} layers; give a layer from 1 to {total}"
+            )
+
+    def _encoder_layers(self) -> int:
+        """The encoder's layer count from its config.json (no weights loaded)."""
+        import json
+
+        path = Path(self.model_type)
+        config: dict = {}
+        if path.is_dir():
+            try:
+                config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"BERTScore model {path}: unreadable config.json ({exc})") from None
+        else:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from transformers import AutoConfig
+
+                config = AutoConfig.from_pretrained(self.model_type, local_files_only=True).to_dict()
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"BERTScore model '{self.model_type}' is not available offline "
+                    f"({exc.__class__.__name__}); pass a local model directory"
+                ) from None
+        for key in ("num_hidden_layers", "n_layers", "num_layers", "n_layer"):
+            value = config.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        raise ConfigError(f"BERTScore model '{self.model_type}': its config names no layer count")
+
     def _load(self) -> Any:
         """Build bert-score's scorer once, offline: a missing model is a ConfigError, not a download."""
         if self._scorer is not None:

@@ -38,14 +38,19 @@ class Request:
     decoding: Decoding
 
 
+FINISH_REASONS = ("stop", "length", "content_filter", "error")
+
+
 @dataclass
 class Completion:
     """What came back for one request.
 
-    finish_reason is "stop", "length" or "error"; "error" means the backend gave up after its
+    finish_reason is "stop", "length", "content_filter" (a server's filter withheld the answer;
+    recorded as the server said it) or "error"; "error" means the backend gave up after its
     retries (the sample is then recorded as failed, never scored as a wrong answer).
     `reasoning` is reasoning text returned apart from the answer (a server's `reasoning_content`,
-    or a `<think>` block split out of `text`), `reasoning_tokens` its length when known.
+    or a `<think>` block split out of `text`), `reasoning_tokens` its length when known; kept on
+    the sample, never scored.
     """
 
     key: str
@@ -58,6 +63,16 @@ class Completion:
     attempts: int = 1
     reasoning: str | None = None
     reasoning_tokens: int | None = None
+
+    @classmethod
+    def failed(
+        cls, key: str, error: str, *, latency_s: float = 0.0, attempts: int = 1
+    ) -> "Completion":
+        """The one shape of a request a backend gave up on: no text, finish "error", the reason."""
+        return cls(
+            key=key, text="", finish_reason="error", latency_s=latency_s, error=error,
+            attempts=attempts,
+        )
 
 
 class Tokenizer(Protocol):
@@ -155,6 +170,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
         """Generate all requests; call on_completion in the calling thread as each one finishes."""
+
+    def identity(self) -> dict:
+        """What makes this model *this* model, recorded in config.json: a run directory refuses
+        to resume under another identity (its answers would be mixed with the new model's)."""
+        return {"model_id": self.model_id}
 
     def remote_hosts(self) -> list[str]:
         """Hosts outside this machine that requests would be sent to (empty for local engines)."""

@@ -233,10 +233,4 @@ class HFBackend(HFTemplateBackend, Backend):
 
 
 def _failed(req: Request, exc: BaseException, latency: float) -> Completion:
-    return Completion(
-        key=req.key,
-        text="",
-        finish_reason="error",
-        latency_s=latency,
-        error=f"{type(exc).__name__}: {exc}",
-    )
+    return Completion.failed(req.key, f"{type(exc).__name__}: {exc}", latency_s=latency)

@@ -203,12 +203,8 @@ class LlamaCppBackend(Backend):
             )
         except Exception as exc:  # noqa: BLE001 - one bad request must not stop the batch
             log.warning("llama.cpp failed on request %s: %s", req.key[:12], exc)
-            return Completion(
-                key=req.key,
-                text="",
-                finish_reason="error",
-                latency_s=time.perf_counter() - start,
-                error=f"{type(exc).__name__}: {exc}",
+            return Completion.failed(
+                req.key, f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - start
             )
         choice = out["choices"][0]
         usage = out.get("usage") or {}

@@ -10,6 +10,7 @@ function, :func:`build_options`, turns both into a validated :class:`BackendOpti
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import typing
 from collections.abc import Iterable, Mapping
@@ -89,14 +90,28 @@ def build_options(spec: str | None, flags: Mapping[str, Any], model_args: Iterab
     return options
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def check_options(spec: str | None, options: BackendOptions) -> None:
     """The rules that hold whatever set the option (flag, --model-arg or code)."""
     if options.concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {options.concurrency}")
     if options.max_retries < 0:
         raise ConfigError(f"--max-retries must be 0 or more, got {options.max_retries}")
-    if options.timeout <= 0:
-        raise ConfigError(f"--timeout must be positive seconds, got {options.timeout}")
+    # NaN compares false with everything: "timeout <= 0" would let it through and disable the
+    # bound on every wait; inf overflows the event loop's clock. Both are refused here.
+    if not _finite(options.timeout) or options.timeout <= 0:
+        raise ConfigError(f"--timeout must be positive seconds (a finite number), got {options.timeout}")
+    if not (_finite(options.gpu_memory_utilization) and 0 < options.gpu_memory_utilization <= 1):
+        raise ConfigError(
+            f"--gpu-memory-utilization must be in (0, 1], got {options.gpu_memory_utilization}"
+        )
+    for flag, value in (("--n-ctx", options.n_ctx), ("--max-model-len", options.max_model_len),
+                        ("--batch-size", options.batch_size)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1, got {value}")
     model = spec or ""
     if options.base_urls and not model.startswith("openai:"):
         raise ConfigError("--base-url only applies to openai:MODEL specs; give --model openai:NAME")

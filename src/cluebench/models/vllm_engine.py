@@ -82,7 +82,7 @@ def to_completion(out: Any, req: Request, latency: float) -> Completion:
     first = out.outputs[0]
     reason = first.finish_reason
     finish = {"stop": "stop", "length": "length"}.get(reason, "error")
-    return Completion(
+    return Completion(  # an aborted request keeps what it produced, for the record
         key=req.key,
         text=first.text,
         finish_reason=finish,
@@ -149,10 +149,7 @@ class VLLMBackend(HFTemplateBackend, Backend):
                     ),
                 )
             except (ValueError, TypeError) as exc:  # e.g. prompt longer than max_model_len
-                on_completion(
-                    Completion(key=req.key, text="", finish_reason="error",
-                               error=f"{type(exc).__name__}: {exc}")
-                )
+                on_completion(Completion.failed(req.key, f"{type(exc).__name__}: {exc}"))
                 continue
             waiting[rid] = (req, start)
         while waiting and self._engine.has_unfinished_requests():
@@ -161,9 +158,10 @@ class VLLMBackend(HFTemplateBackend, Backend):
                     req, start = waiting.pop(out.request_id)
                     on_completion(to_completion(out, req, time.perf_counter() - start))
         for req, start in waiting.values():  # the engine dropped them without output
-            on_completion(Completion(key=req.key, text="", finish_reason="error",
-                                     latency_s=time.perf_counter() - start,
-                                     error="vLLM engine finished without an output"))
+            on_completion(Completion.failed(
+                req.key, "vLLM engine finished without an output",
+                latency_s=time.perf_counter() - start,
+            ))
 
     def info(self) -> dict:
         o = self.options

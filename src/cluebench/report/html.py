@@ -170,8 +170,11 @@ def render(context: dict) -> str:
 def write_report(
     run_dirs: list[Path], out: Path, *, redact: bool = False, title: str | None = None
 ) -> Path:
-    """Write the HTML report for these runs to `out` (atomically) and return its path."""
-    html = render(build_context(run_dirs, redact=redact, title=title))
+    """Write the HTML report for these runs to `out` (a file, or a directory to hold
+    report.html), atomically, and return its path."""
     out = Path(out)
+    if out.is_dir():  # `--out DIR`: the report goes into it
+        out = out / "report.html"
+    html = render(build_context(run_dirs, redact=redact, title=title))
     write_text_atomic(out, html, shared=True)  # a report is meant to be shared
     return out

@@ -89,6 +89,6 @@ def generate_cached(
             progress.finish_task(label)
         errors = store.failures(r.key for r in requests if r.key not in done)
     return [
-        done.get(r.key) or Completion(r.key, "", "error", error=errors.get(r.key, "no answer"))
+        done.get(r.key) or Completion.failed(r.key, errors.get(r.key, "no answer"))
         for r in requests
     ]

@@ -7,6 +7,8 @@ no timestamps), so an interrupted-then-resumed run writes exactly what an uninte
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,11 +16,12 @@ from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from cluebench.errors import ConfigError, DataProtectionError, RunLockedError
+from cluebench.errors import ConfigError, DataError, DataProtectionError, RunFileError, RunLockedError
 from cluebench.models.base import Backend, BackendOptions, Decoding
+from cluebench.models.urls import public_url
 from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
 from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
-from cluebench.util import write_json_atomic, write_jsonl_atomic, write_text_atomic
+from cluebench.util import remove_stale_temps, write_json_atomic, write_jsonl_atomic, write_text_atomic
 from cluebench.run.budget import BackendBudget
 from cluebench.run.cached import generate_missing, keyed_requests, prompt_tokens_for_eta
 from cluebench.run.environment import environment
@@ -28,6 +31,8 @@ from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
 from cluebench.terminal import PendingRequest, RunProgress, TaskPlan, note
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,6 +57,7 @@ class RunSettings:
     progress: bool | str | None = None  # None: bars on a terminal, log lines elsewhere; False: off
     full: bool = False  # the synthetic demo set at full size (no demo limits and budgets)
     progress_interval_s: float = 30.0
+    allow_model_change: bool = False
     protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
     reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
     reasoning_budget: int | None = None  # thinking tokens on top of each answer cap
@@ -83,6 +89,19 @@ def default_out(spec: str | None) -> Path:
     return Path("runs") / model_slug(spec)
 
 
+def _write(writer: Any, path: Path, data: Any) -> None:
+    """An atomic write whose OS errors (read-only directory, full disk) are one clear line; the
+    old file, if any, is untouched and the store keeps every answer."""
+    try:
+        writer(path, data)
+    except OSError as exc:
+        hint = "the disk is full" if exc.errno == 28 else "the run directory is not writable"
+        raise RunFileError(
+            f"cannot write {path}: {exc.strerror or exc} ({hint}; every answer so far is kept in "
+            "responses.sqlite, so the same command resumes once this is fixed)"
+        ) from None
+
+
 def _decoding(settings: RunSettings, protocol: Protocol, max_tokens: int) -> Decoding:
     temperature = protocol.default_temperature if settings.temperature is None else settings.temperature
     seed = protocol.default_seed if settings.seed is None else settings.seed
@@ -100,6 +119,39 @@ def _check_data_protection(
     if bound:
         DataProtectionError.check(f"credentialed data ({', '.join(bound)})", hosts, allow)
     return bound
+
+
+def check_run_identity(out: Path, identity: dict, allow: bool) -> None:
+    """Refuse to resume a run directory under another model or server: its answers would be
+    mixed with the new one's (an `openai:` name means nothing across servers). Replicas listed
+    together in one run are one identity; `--allow-model-change` overrides (answers are then
+    reused only where the served model's fingerprint, part of every cache key, matches)."""
+    path = out / "config.json"
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        old_model = old["model"]
+        before = old_model.get("identity") or {"model_id": old_model["model_id"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RunFileError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); it says which model made the "
+            "answers in this run directory, so it is not overwritten: restore it, or choose "
+            "another --out"
+        ) from None
+    changed = sorted(k for k in before if k in identity and before[k] != identity[k])
+    if not changed or allow:
+        return
+
+    def show(ident: dict) -> str:
+        where = f" at {', '.join(ident['endpoints'])}" if ident.get("endpoints") else ""
+        return f"{ident.get('model_id')}{where}"
+
+    raise ConfigError(
+        f"{out} holds answers of {show(before)}, but this run is {show(identity)} "
+        f"({', '.join(changed)} differ); a run directory never mixes two models' or servers' "
+        "answers: choose another --out, or pass --allow-model-change if it is the same model"
+    )
 
 
 def _sample_row(
@@ -120,6 +172,14 @@ def _sample_row(
     }
     if answer is not None:
         flags.update(answer.flags)
+    # Raised only when they happen, so runs without them keep their files as they were.
+    if not sample.truncation.fits:
+        flags["context_overflow"] = True
+    text = answer.text if answer is not None else (completion.text if completion is not None else None)
+    if completion is not None and not (text or "").strip():
+        flags["empty_answer"] = True  # null/empty content, filtered or reasoning-only replies
+    if completion is not None and completion.finish_reason == "content_filter":
+        flags["content_filtered"] = True
     if score is not None:
         flags.update(score.flags)
     if failed_error is not None:
@@ -184,11 +244,22 @@ def _prepare(
             "repeats": (demo or {}).get("repeats"),
         }
     task = get_task(task_id, protocol, **options)
-    samples, shot_ids = task.build_samples(dataset.rows, BackendBudget(backend), limit)
+    budget = BackendBudget(backend)
+    samples, shot_ids = task.build_samples(dataset.rows, budget, limit)
     cap = (demo or {}).get("max_new_tokens")
     if cap is not None:  # the demo's generation budget: a 135M model that rambles stops sooner
         for s in samples:
             s.max_tokens = min(s.max_tokens, int(cap))
+    cut = [s for s in samples if s.truncation.truncated]
+    over = [s for s in samples if not s.truncation.fits]
+    if cut or over:
+        log.warning(
+            "%s: %d of %d prompts cut to fit the %d-token context (%d tokens of documents "
+            "dropped)%s; each sample's flags say how much",
+            task.id, len(cut), len(samples), budget.context_length,
+            sum(s.truncation.tokens_dropped for s in cut),
+            f", {len(over)} still longer than the context (flag context_overflow)" if over else "",
+        )
     context = backend.context_length if policy.active else None
     decodings = [
         _decoding(
@@ -263,7 +334,7 @@ def _run_task(
             )
         )
     rows.sort(key=lambda r: r["id"])
-    write_jsonl_atomic(out / task.id / "samples.jsonl", rows)
+    _write(write_jsonl_atomic, out / task.id / "samples.jsonl", rows)
 
     metric_names = task.metric_names(scorers)
     summary = summarize_task(
@@ -336,12 +407,29 @@ def run(settings: RunSettings) -> RunOutcome:
         "budget_subtask1": settings.longhealth_budget,
         "budget_subtask23": settings.longhealth_budget_23,
     }
+    if not settings.tasks:
+        raise ConfigError("no task selected (--tasks named none); give task ids, all, level1 or level2")
     # built here so that unknown tasks and bad budgets fail before any model is loaded
     tasks = [get_task(t, protocol, **user_budgets) for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
+    for t in tasks:
+        shots = t.spec.shots
+        if len(datasets[t.id].rows) <= shots:
+            raise DataError(
+                datasets[t.id].path,
+                f"{len(datasets[t.id].rows)} row(s), but the protocol takes {shots} as few-shot "
+                f"examples, so nothing is left to evaluate; {t.id} needs at least {shots + 1} rows",
+            )
+    scorers = Scorers(settings.bertscore_model, settings.bertscore_layers, settings.entity_extractor)
+    scorers.check([m for t in tasks for m in t.spec.metrics])
 
     out = Path(settings.out) if settings.out else default_out(settings.model)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory (new or a run to resume)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFileError(f"cannot create the run directory {out}: {exc.strerror or exc}") from None
     lock = FileLock(str(out / ".lock"))
     try:
         lock.acquire(timeout=0)
@@ -350,7 +438,14 @@ def run(settings: RunSettings) -> RunOutcome:
             f"another clue process is writing to {out} (lock {out / '.lock'} is held); "
             "wait for it to finish or choose another --out"
         ) from None
+    except OSError as exc:
+        raise RunFileError(
+            f"cannot write to the run directory {out} ({exc.strerror or exc}); fix its "
+            "permissions or choose another --out"
+        ) from None
     try:
+        for stale in remove_stale_temps(out):
+            log.info("removed %s, left behind by an interrupted write", stale)
         settings.backend.plain_template = protocol.plain_template.as_dict()  # type: ignore[attr-defined]
         backend = load_backend(settings.model, settings.backend)
         try:
@@ -364,20 +459,17 @@ def run(settings: RunSettings) -> RunOutcome:
                 notice=settings.notice,
                 known=settings.reasoning_known,
             )
+            identity = backend.identity()
+            check_run_identity(out, identity, settings.allow_model_change)
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
                 prepared = [
                     _prepare(t.id, datasets[t.id], backend, store, settings, protocol, policy) for t in tasks
                 ]
                 config = _config(settings, protocol, backend, datasets, remote_tasks, policy, prepared)
-                write_json_atomic(out / "config.json", config)
-                scorers = Scorers(
-                    settings.bertscore_model,
-                    settings.bertscore_layers,
-                    settings.entity_extractor,
-                    cache=store,
-                    protocol_sha256=protocol.sha256,
-                )
+                config["model"]["identity"] = identity
+                _write(write_json_atomic, out / "config.json", config)
+                scorers.cache, scorers.protocol_sha256 = store, protocol.sha256  # the score cache
                 mode = _progress_mode(settings.progress)
                 start = _start_note(prepared)
                 if start and mode != "off":
@@ -409,7 +501,7 @@ def run(settings: RunSettings) -> RunOutcome:
             "levels": level_scores(results_tasks, protocol.levels, protocol.paper_levels.as_dict()),
             "headline_levels": level_averages(results_tasks, protocol.levels),
         }
-        write_json_atomic(out / "results.json", ResultsFile.from_dict(results).to_dict())
+        _write(write_json_atomic, out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
             report = _write_report(out, [t.id for t in tasks])
@@ -441,7 +533,7 @@ def _write_report(out: Path, task_ids: list[str]) -> Path:
         return report
     from cluebench.report.html import write_report
 
-    write_report([out], report)
+    _write(lambda path, runs: write_report(runs, path), report, [out])
     write_text_atomic(stamp, digest.hexdigest() + "\n")
     return report
 
@@ -457,6 +549,7 @@ def _config(
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
+    options["base_urls"] = [public_url(u) for u in options["base_urls"]]  # no passwords, keys
     if options.get("chat_template"):  # the override's text is long; its sha256 is in "model"
         options["chat_template"] = "(given; see model.chat_template_sha256)"
     decoding = _decoding(settings, protocol, 0).to_dict()

@@ -35,14 +35,33 @@ def read_predictions(path: Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "predictions file not found (expected JSON lines with 'prediction')")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(path, f"cannot be read: {exc.strerror or exc}") from None
+    from cluebench.datasets._io import IdRegistry, optional_id, type_name
+
     rows: list[dict] = []
-    for _, row, n in iter_jsonl(path, decode_utf8(path, path.read_bytes())):
+    ids = IdRegistry(path, "id")
+    for _, row, n in iter_jsonl(path, decode_utf8(path, raw)):
         if not isinstance(row, dict):
             raise DataError(path, "expected a JSON object per line", line=n)
         if not isinstance(row.get("prediction"), str):
             raise DataError(path, "missing or non-string value; expected the model's output text", line=n, field="prediction")
         if "reference" not in row and "id" not in row:
             raise DataError(path, "each line needs 'reference' (pairs) or 'id' (matched to the dataset)", line=n)
+        if "reference" in row and not isinstance(row["reference"], str):
+            raise DataError(path, f"expected the reference text, got {type_name(row['reference'])}", line=n, field="reference")
+        if "id" in row:
+            ident = optional_id(path, row, "id", n)
+            if ident is None:
+                raise DataError(path, "expected a string or integer id, got null", line=n, field="id")
+            ids.add(ident, n)  # a duplicate would be counted twice
+            row["id"] = ident
+        if "subtask" in row:
+            sub = row["subtask"]
+            if isinstance(sub, bool) or sub not in (1, 2, 3):
+                raise DataError(path, f"expected sub-task 1, 2 or 3, got {sub!r}", line=n, field="subtask")
         row["_line"] = n
         rows.append(row)
     if not rows:

@@ -8,14 +8,19 @@ command asks it (`clue run`, `clue generate`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from cluebench.errors import RunFileError
 from cluebench.models.base import Completion, Decoding
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -80,23 +85,64 @@ class ResponseStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against process crashes
-        self._db.executescript(_SCHEMA)
+        with self._errors("open"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_file() and self.path.stat().st_size == 0:
+                log.warning(
+                    "%s is empty (0 bytes): it holds no answers, so every request is asked again",
+                    self.path,
+                )
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: crash-durable
+                check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed ({check})")
+                self._db.executescript(_SCHEMA)
+                self._migrate()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _migrate(self) -> None:
+        """Stores written before the reasoning columns existed get them (empty)."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
         for name, kind in _ADDED_COLUMNS.items():
             if name not in have:
                 self._db.execute(f"ALTER TABLE responses ADD COLUMN {name} {kind}")
 
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """SQLite and OS errors as one line that says what happened and what to do; what was
+        committed before stays committed (every answer is its own transaction)."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            text = str(exc).lower()
+            if isinstance(exc, sqlite3.DatabaseError) and (
+                "not a database" in text or "malformed" in text or "file is encrypted" in text
+            ):
+                hint = ("the file is corrupt; move it aside to start the run over (its answers "
+                        "cannot be reused)")
+            elif "full" in text or getattr(exc, "errno", None) == 28:
+                hint = "the disk is full; free space and run the same command again"
+            elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+                hint = "the run directory is not writable; fix its permissions or choose another --out"
+            else:
+                hint = "answers committed before this are kept; run the same command again"
+            raise RunFileError(f"cannot {doing} the response store {self.path}: {exc} ({hint})") from None
+
     def _rows_for(self, columns: str, table: str, keys: Iterable[str]) -> Iterator[tuple]:
         """SELECT columns FROM table WHERE key IN keys, in chunks under SQLite's variable limit."""
         unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            chunk = unique[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            yield from self._db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk)
+        with self._errors("read"):
+            for i in range(0, len(unique), 500):
+                chunk = unique[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                yield from self._db.execute(
+                    f"SELECT {columns} FROM {table} WHERE key IN ({marks})", chunk
+                ).fetchall()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
         columns = (
@@ -116,31 +162,33 @@ class ResponseStore:
     def put(self, model_id: str, completion: Completion) -> None:
         """Commit one completion now (autocommit): the resume point moves with every answer."""
         now = time.time()
-        if completion.finish_reason == "error":
+        with self._errors("write to"):
+            if completion.finish_reason == "error":
+                self._db.execute(
+                    "INSERT OR REPLACE INTO failures (key, model_id, error, attempts, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (completion.key, model_id, completion.error, completion.attempts, now),
+                )
+                return
             self._db.execute(
-                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
-                (completion.key, model_id, completion.error, completion.attempts, now),
+                "INSERT OR REPLACE INTO responses (key, model_id, text, finish_reason, "
+                "prompt_tokens, completion_tokens, latency_s, attempts, created, reasoning, "
+                "reasoning_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    completion.key,
+                    model_id,
+                    completion.text,
+                    completion.finish_reason,
+                    completion.prompt_tokens,
+                    completion.completion_tokens,
+                    completion.latency_s,
+                    completion.attempts,
+                    now,
+                    completion.reasoning,
+                    completion.reasoning_tokens,
+                ),
             )
-            return
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses (key, model_id, text, finish_reason, prompt_tokens,"
-            " completion_tokens, latency_s, attempts, created, reasoning, reasoning_tokens)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                completion.key,
-                model_id,
-                completion.text,
-                completion.finish_reason,
-                completion.prompt_tokens,
-                completion.completion_tokens,
-                completion.latency_s,
-                completion.attempts,
-                now,
-                completion.reasoning,
-                completion.reasoning_tokens,
-            ),
-        )
-        self._db.execute("DELETE FROM failures WHERE key = ?", (completion.key,))
+            self._db.execute("DELETE FROM failures WHERE key = ?", (completion.key,))
 
     def get_scores(self, keys: Iterable[str]) -> dict[str, dict[str, float]]:
         """Cached per-pair metric scores by score key (see tasks.scorers.Scorers)."""

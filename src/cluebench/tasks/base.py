@@ -22,6 +22,7 @@ class Truncation:
     truncated: bool = False
     tokens_dropped: int = 0
     answer_survived: bool | None = True  # None: the task has no answer span to check
+    fits: bool = True  # False: even with every document cut the prompt exceeds the context
 
 
 @dataclass

@@ -202,6 +202,7 @@ class LongHealthTask(Task):
         packed = self.packer.fit(budget, self._render(question, subtask), chosen, ordered, token_limit)
         gold = self.gold(question, subtask)
         truncation, extra = self.packer.describe(budget, candidates, packed)
+        truncation.fits = packed.prompt_tokens + self.max_tokens <= budget.context_length
         extra["prompt_tokens"] = packed.prompt_tokens
         extra["token_limit"] = token_limit
         if question.ambiguous and subtask != 3:

@@ -69,8 +69,8 @@ def fit_messages(
         return messages, Truncation(truncated=False, tokens_dropped=0, answer_survived=True)
 
     fields = list(spec.truncatable)
-    if not fields:
-        return messages, Truncation(truncated=False, tokens_dropped=0, answer_survived=True)
+    if not fields:  # nothing may be cut: the prompt goes as it is, flagged
+        return messages, Truncation(truncated=False, tokens_dropped=0, fits=False)
 
     # Candidates in cutting order: the query's documents (longest first), then the shots'.
     work_query = dict(query)
@@ -101,4 +101,6 @@ def fit_messages(
         used = budget.count(messages)
         if all(c.keep == 0 for c in candidates):
             break
-    return messages, Truncation(truncated=dropped > 0, tokens_dropped=dropped, answer_survived=None)
+    return messages, Truncation(
+        truncated=dropped > 0, tokens_dropped=dropped, answer_survived=None, fits=used <= limit
+    )

@@ -73,6 +73,12 @@ class Scorers:
             self._entities = get_extractor(self._entity_kind)
         return self._entities
 
+    def check(self, metric_names: list[str]) -> None:
+        """Validate the settings of the scorers these metrics need, before any request is sent
+        (a bad `--bertscore-layers` must not surface after every answer was paid for)."""
+        if any(m.startswith("bertscore") for m in metric_names):
+            self.bertscore.check()
+
     @property
     def entity_prefix(self) -> str:
         return str(self.entities.metric_prefix)

@@ -12,6 +12,19 @@ were seen before), so a run is reproducible however the client interleaves its r
   "disconnect" headers and half the body, then the connection is closed
   "malformed"  HTTP 200 whose body is not valid JSON
 
+A `mode` makes every chat request misbehave one way, as hostile or quirky servers do:
+  "redirect"        HTTP 307 to `redirect_to` (a client that follows it re-posts the prompt there)
+  "null_content"    HTTP 200, message.content null, finish_reason "stop"
+  "content_filter"  HTTP 200, empty content, finish_reason "content_filter"
+  "reasoning_only"  HTTP 200, content "" and the answer in `reasoning_content`, finish "length"
+  "bad_usage"       HTTP 200, usage counts as a string, an object and a negative number
+  "drip"            HTTP 200 headers, then the body one byte every `drip_s` seconds
+  "echo_auth"       HTTP 500 whose body repeats the Authorization header after `echo_pad` chars
+  "surrogate"       HTTP 200 whose content holds a lone surrogate (JSON "\ud800")
+`model_meta` adds fields to the GET /v1/models entry (two stubs with the same model name but
+different metadata are two different served models); `models_status` answers GET /v1/models
+with that status instead (404: a server without the endpoint).
+
     with StubServer(latency_ms=200, fault_rate=0.1, seed=1) as url:   # url ends in /v1
         ...
 
@@ -32,8 +45,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FAULT_KINDS = ("500", "429", "hang", "disconnect", "malformed")
-_REASONS = {200: "OK", 404: "Not Found", 400: "Bad Request", 429: "Too Many Requests",
-            500: "Internal Server Error"}
+MODES = ("redirect", "null_content", "content_filter", "reasoning_only", "bad_usage", "drip",
+         "echo_auth", "surrogate")
+_REASONS = {200: "OK", 307: "Temporary Redirect", 404: "Not Found", 400: "Bad Request",
+            429: "Too Many Requests", 500: "Internal Server Error"}
 
 AnswerFn = Callable[[list, dict], str]
 
@@ -75,11 +90,19 @@ class StubConfig:
     model: str = "stub-model"
     max_model_len: int | None = 4096
     answer: AnswerFn = default_answer
+    mode: str | None = None
+    redirect_to: str = "http://127.0.0.1:9/v1/chat/completions"
+    drip_s: float = 0.2
+    echo_pad: int = 190
+    model_meta: dict | None = None
+    models_status: int = 200
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULT_KINDS)
         if unknown or not self.faults:
             raise ValueError(f"fault kinds must be among {FAULT_KINDS}, got {list(self.faults)}")
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
 
 
 @dataclass
@@ -190,6 +213,7 @@ class StubServer:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
+        path = path.split("?", 1)[0]  # a base URL may carry a query (api-version=, key=)
         headers = {}
         for line in lines[1:]:
             if ":" in line:
@@ -207,9 +231,16 @@ class StubServer:
             await asyncio.sleep(cfg.latency_ms / 1000)
 
         if method == "GET" and path.rstrip("/") == "/v1/models":
-            entry: dict[str, Any] = {"id": cfg.model, "object": "model", "owned_by": "stub"}
+            if cfg.models_status != 200:
+                err = {"error": {"message": "no models endpoint"}}
+                return await self._send(writer, cfg.models_status, err, rec, keep)
+            if cfg.mode == "redirect":
+                return await self._send(writer, 307, {}, rec, keep, {"Location": cfg.redirect_to})
+            entry: dict[str, Any] = {"id": cfg.model, "object": "model", "owned_by": "stub",
+                                     "created": int(time.time())}
             if cfg.max_model_len:
                 entry["max_model_len"] = cfg.max_model_len
+            entry.update(cfg.model_meta or {})
             return await self._send(writer, 200, {"object": "list", "data": [entry]}, rec, keep)
         if method != "POST" or path.rstrip("/") != "/v1/chat/completions":
             return await self._send(writer, 404, {"error": {"message": "not found"}}, rec, keep)
@@ -231,6 +262,8 @@ class StubServer:
             await asyncio.sleep(cfg.hang_s)
             return False
         payload = self._completion(body, rec)
+        if cfg.mode is not None and rec.fault is None:
+            return await self._misbehave(writer, cfg.mode, payload, headers, rec, keep)
         if rec.fault == "disconnect":
             data = json.dumps(payload).encode()
             writer.write(self._head(200, len(data), rec, keep) + data[: len(data) // 2])
@@ -238,6 +271,40 @@ class StubServer:
             return False
         if rec.fault == "malformed":
             return await self._send_raw(writer, 200, b'{"id": "x", "choices": [{"mess', rec, keep)
+        return await self._send(writer, 200, payload, rec, keep)
+
+    async def _misbehave(self, writer, mode, payload, headers, rec, keep) -> bool:  # type: ignore[no-untyped-def]
+        cfg = self.config
+        message = payload["choices"][0]["message"]
+        if mode == "redirect":
+            return await self._send(writer, 307, {}, rec, keep, {"Location": cfg.redirect_to})
+        if mode == "echo_auth":
+            body = "x" * cfg.echo_pad + " you sent: " + headers.get("authorization", "")
+            return await self._send(writer, 500, {"error": {"message": body}}, rec, keep)
+        if mode == "null_content":
+            message["content"] = None
+        elif mode == "content_filter":
+            message["content"] = ""
+            payload["choices"][0]["finish_reason"] = "content_filter"
+        elif mode == "reasoning_only":
+            message["reasoning_content"] = "Let me think. " + (message["content"] or "")
+            message["content"] = ""
+            payload["choices"][0]["finish_reason"] = "length"
+            payload["usage"]["completion_tokens_details"] = {"reasoning_tokens": 7}
+        elif mode == "bad_usage":
+            payload["usage"] = {"prompt_tokens": "12", "completion_tokens": {"n": 3},
+                                "total_tokens": -1}
+        elif mode == "surrogate":
+            data = json.dumps(payload).replace('"content": "', '"content": "\\ud800 ', 1)
+            return await self._send_raw(writer, 200, data.encode(), rec, keep)
+        elif mode == "drip":
+            data = json.dumps(payload).encode()
+            writer.write(self._head(200, len(data), rec, keep))
+            for i in range(len(data)):
+                writer.write(data[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(cfg.drip_s)
+            return keep
         return await self._send(writer, 200, payload, rec, keep)
 
     def _record(self, method: str, path: str, headers: dict, body: Any) -> RecordedRequest:
@@ -324,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hang-s", type=float, default=3600.0)
     p.add_argument("--model", default="stub-model")
     p.add_argument("--max-model-len", type=int, default=4096)
+    p.add_argument("--mode", choices=MODES, help="make every chat request misbehave this way")
     a = p.parse_args(argv)
     server = StubServer(
         host=a.host,
@@ -337,6 +405,7 @@ def main(argv: list[str] | None = None) -> None:
         hang_s=a.hang_s,
         model=a.model,
         max_model_len=a.max_model_len,
+        mode=a.mode,
     )
     print(server.start(), flush=True)
     try:

@@ -49,7 +49,18 @@ def _cell_text(path: Path, value: object, line: int, field: str, *, required: bo
     ),
 )
 def read_meqsum(path: Path, raw: bytes) -> list[dict]:
-    """Rows ``{"id": File or "row-N", "CHQ", "Summary", "File"}``; N and line are sheet rows."""
+    """Rows ``{"id": File or "row-N", "CHQ", "Summary", "File"}``; N and line are sheet rows.
+
+    openpyxl's read-only mode parses the sheet XML lazily, so broken XML surfaces while rows are
+    read: it becomes a DataError like every other malformed file."""
+    try:
+        return _read_rows(path, raw)
+    except (SyntaxError, zipfile.BadZipFile, EOFError) as exc:  # ElementTree's and lxml's
+        # ParseError both derive from SyntaxError
+        raise DataError(path, f"not a readable .xlsx workbook: broken sheet XML ({exc})") from None
+
+
+def _read_rows(path: Path, raw: bytes) -> list[dict]:
     wb, ws = _open_sheet(path, raw)
     try:
         rows_iter = ws.iter_rows(values_only=True)

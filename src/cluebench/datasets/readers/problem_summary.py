@@ -52,6 +52,9 @@ def _pick_columns(path: Path, header: list[str]) -> dict[str, str]:
 def read_problem_summary(path: Path, raw: bytes) -> list[dict]:
     """Rows ``{"id": File ID or "row-N", "Subjectives", "Assessment", "Summary", ...original}``."""
     text = decode_utf8(path, raw)
+    # csv's default field limit is 128 KiB; a clinical note of megabytes is a legal field. No
+    # field can be longer than the file itself, so that is the limit (read per call: it is global).
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
