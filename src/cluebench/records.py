@@ -76,6 +76,10 @@ class TaskResult:
     # the task's part of the paper's level score: {"mean", "metrics", "substituted", "missing",
     # "not_comparable"} (analysis.aggregate.paper_task_score)
     paper_score: dict[str, Any] | None = None
+    # only on the synthetic demo set at demo sizes: the sizes used instead of the paper's
+    # ({"limit", "budget_subtask1", "budget_subtask23", "repeats", "max_new_tokens"}; see
+    # datasets/demo/demo_run.toml)
+    demo: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

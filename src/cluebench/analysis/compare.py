@@ -16,7 +16,6 @@ headline deltas alone is kept as `headline_levels` (not the paper's).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -441,86 +440,3 @@ def _levels(
             out[key]["comparable"] = not why
             out[key]["not_comparable"] = why
     return out
-
-
-def format_comparison(result: dict) -> str:
-    """A readable terminal rendering of compare_runs' result."""
-    from rich.console import Console
-    from rich.table import Table
-
-    b, c = result["base"]["label"], result["candidate"]["label"]
-    table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
-    for col, just in (
-        ("task", "left"),
-        ("metric", "left"),
-        ("base", "right"),
-        ("candidate", "right"),
-        ("Δ", "right"),
-        ("95% CI", "right"),
-        ("p", "right"),
-        ("p (Holm)", "right"),
-        ("n", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for task, metrics in result["tasks"].items():
-        for j, (name, m) in enumerate(metrics.items()):
-            ci = m["ci"]
-            table.add_row(
-                task if j == 0 else "",
-                name,
-                fmt_number(m["base"]),
-                fmt_number(m["candidate"]),
-                fmt_number(m["delta"]),
-                "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                fmt_p(m["p"]),
-                fmt_p(m["p_holm"]),
-                str(m["n"]),
-            )
-        table.add_section()
-    for key, lv in result["levels"].items():
-        ci = lv["ci"]
-        table.add_row(
-            key.replace("level", "Level ") + ("" if lv.get("comparable") else " *"),
-            f"paper's score, {lv['n_tasks']} task{'s' if lv['n_tasks'] != 1 else ''}",
-            fmt_number(lv["base"]),
-            fmt_number(lv["candidate"]),
-            fmt_number(lv["delta"]),
-            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            fmt_p(lv["p"]),
-            "",
-            "",
-        )
-    buf = io.StringIO()
-    console = Console(file=buf, width=130, force_terminal=False, color_system=None)
-    console.print(table)
-    if result.get("pair"):
-        p = result["pair"]
-        console.print(
-            f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
-            f"{'verified' if p['verified'] else 'unverified'})"
-        )
-    for task, r in (result.get("reasoning") or {}).items():
-        parts = []
-        for side in ("base", "candidate"):
-            v = r.get(side)
-            parts.append(
-                f"{side} no reasoning" if not v else
-                f"{side} {v['mean_tokens']:.0f} mean / {v['median_tokens']:.0f} median thinking "
-                f"tokens, {v['unfinished_rate']:.1f}% unfinished"
-            )
-        console.print(f"{task} reasoning: " + "; ".join(parts))
-    for task, m in result["matched"].items():
-        console.print(
-            f"{task}: {m['n_matched']} matched samples "
-            f"(base {m['n_base']}, candidate {m['n_candidate']})"
-        )
-    for key, lv in result["levels"].items():
-        for why in lv.get("not_comparable") or []:
-            console.print(f"* {key.replace('level', 'Level ')}: not comparable to the published value: {why}", markup=False)
-    for note in result["notes"]:
-        console.print(f"note: {note}")
-    console.print(
-        "p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
-        "Holm-corrected across the table."
-    )
-    return buf.getvalue()
