@@ -89,7 +89,9 @@ def demo_banner(runs: list) -> str | None:
     if not synthetic:
         return None
     sized = any(e.demo for r in runs for e in r.results.tasks.values())
-    every = all((e.data or {}).get("synthetic") for r in runs for e in r.results.tasks.values())
+    every = all(
+        (e.data or {}).get("synthetic") for r in runs for e in r.results.tasks.values()
+    )
     which = "every task" if every else ", ".join(synthetic)
     return (
         f"Synthetic demo set ({which}): invented texts"
