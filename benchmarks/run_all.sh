@@ -24,6 +24,7 @@ run benchmarks/bench_resume.py
 run benchmarks/bench_statistics.py
 if [[ "${1:-}" == "--all" ]]; then
     run benchmarks/bench_harness_overhead.py
+    run benchmarks/bench_first_run.py
     run benchmarks/bench_longhealth_prompts.py
     run benchmarks/bench_generate_medisumcode.py
 fi

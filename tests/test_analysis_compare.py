@@ -12,7 +12,8 @@ from test_analysis_runfactory import (
     write_run,
 )
 
-from cluebench.analysis.compare import compare_runs, format_comparison
+from cluebench.analysis.compare import compare_runs
+from cluebench.terminal import format_comparison
 from cluebench.analysis.paired import holm, mcnemar_exact
 from cluebench.errors import ClueError
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
+from cluebench.terminal import format_models_table
 from cluebench.analysis.lineage import (
     REASONING_KINDS,
     find_pair,
-    format_models_table,
     identify,
     load_lineage,
     parse_lineage,
@@ -84,7 +84,7 @@ def test_identify_and_table():
         "candidate",
         "aaditya/Llama3-OpenBioLLM-70B",
     )
-    table = format_models_table()
+    table = format_models_table(load_lineage())
     assert "epfl-llm/meditron-7b" in table and "meta-llama/Llama-2-7b-hf" in table
     assert table.count("\n") > len(load_lineage())
 
@@ -224,7 +224,7 @@ def test_parse_lineage_rejects_bad_entries_with_one_clear_line():
 
 
 def test_models_table_shows_the_reasoning_flags():
-    table = format_models_table()
+    table = format_models_table(load_lineage())
     lines = table.splitlines()
     assert any("(model / base)" in line for line in lines)
     # ids whole, one row each, with the reasoning of model and base

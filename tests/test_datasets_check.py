@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from cluebench.datasets import DATA_FILES, check_data_dir, demo_path, format_check_report
+from cluebench.datasets import DATA_FILES, check_data_dir, demo_path
+from cluebench.protocol import load_protocol
+from cluebench.terminal import format_check_report
 from cluebench.errors import DataError
 
 
@@ -37,7 +39,7 @@ def test_statuses_rows_problems_and_report(tmp_path):
     assert "https://physionet.org/content/bionlp-workshop-2023-task-1a/2.0.0/" in results["problem_summary"].problem
     assert "`clue data fetch --data-dir" in results["longhealth"].problem
 
-    report = format_check_report(list(results.values()))
+    report = format_check_report(list(results.values()), {t: s.n_paper for t, s in load_protocol().tasks.items()})
     lines = report.splitlines()
     assert lines[0].split()[:4] == ["task", "status", "rows", "paper"]
     mednli_line = next(line for line in lines if line.startswith("mednli "))

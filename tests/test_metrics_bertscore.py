@@ -86,3 +86,25 @@ def test_missing_local_model_is_a_config_error(tmp_path):
         BertScorer(model_type=str(tmp_path / "missing"), num_layers=4).score(["a"], ["b"])
     with pytest.raises(ValueError):
         BertScorer().score(["a"], [])
+
+
+def test_long_texts_are_truncated_by_bert_score_without_a_warning(scorer, capfd):
+    """bert-score keeps the first 510 word pieces of a text over the encoder's 512 tokens; what
+    follows does not change the score, and transformers' length warning is not printed."""
+    import logging
+
+    head = "The patient was admitted with community acquired pneumonia and treated with antibiotics. "
+    long_a = head * 60 + "Completely different ending about orthopaedic surgery. " * 20
+    long_b = head * 60 + "Another unrelated tail about dermatology and eczema. " * 20
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("transformers").addHandler(handler)
+    try:
+        [s] = scorer.score([long_a], [long_b])
+    finally:
+        logging.getLogger("transformers").removeHandler(handler)
+    assert s["bertscore_f1"] == pytest.approx(100.0, abs=1e-3)  # the differing tails were cut off
+    assert scorer.describe()["max_tokens"] == 512
+    messages = [r.getMessage() for r in records] + [capfd.readouterr().err]
+    assert not any("longer than the specified maximum sequence length" in m for m in messages)

@@ -11,7 +11,8 @@ from typing import Sequence
 
 import pytest
 
-from cluebench.analysis.compare import compare_runs, format_comparison
+from cluebench.analysis.compare import compare_runs
+from cluebench.terminal import format_comparison
 from cluebench.analysis.reasoning import reasoning_summary
 from cluebench.cli import main
 from cluebench.errors import ClueError, ConfigError

@@ -95,9 +95,9 @@ def _check_sampling(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cluebench.run.report_cli import print_run_summary
     from cluebench.run.runner import RunSettings, run
     from cluebench.protocol import load_protocol
+    from cluebench.terminal import print_run_summary
 
     _check_sampling(args)
     # Flags named after RunSettings' fields are copied by name; the rest are derived here.
@@ -146,14 +146,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"task": result["task"], "n": result["n"], "metrics": result["metrics"]}))
     else:
-        from cluebench.run.report_cli import print_score
+        from cluebench.terminal import print_score
 
         print_score(result)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from cluebench.analysis.compare import compare_runs, format_comparison
+    from cluebench.analysis.compare import compare_runs
+    from cluebench.terminal import format_comparison
 
     if Path(args.base).resolve() == Path(args.candidate).resolve():
         raise ConfigError(
@@ -188,14 +189,20 @@ def cmd_data(args: argparse.Namespace) -> int:
         if data_dir is None:
             raise ConfigError("clue data check needs --data-dir DIR (or CLUE_DATA_DIR)")
         results = datasets.check_data_dir(data_dir)
-        print(datasets.format_check_report(results))
+        from cluebench.protocol import load_protocol
+        from cluebench.terminal import format_check_report
+
+        paper_n = {t: spec.n_paper for t, spec in load_protocol().tasks.items()}
+        print(format_check_report(results, paper_n))
         return 0 if all(r.status == "found" for r in results) else 1
     if args.action == "fetch":
         dest = datasets.resolve_data_dir(Path(args.data_dir) if args.data_dir else None) or Path("data")
         from cluebench.protocol import load_protocol
 
         results = datasets.fetch_public(dest, load_protocol().expand_task_selection(args.tasks) if args.tasks else None, force=args.force)
-        print(datasets.format_fetch_report(results))
+        from cluebench.terminal import format_fetch_report
+
+        print(format_fetch_report(results))
         return 0
     if args.action == "demo":
         import shutil
@@ -203,7 +210,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
         dest = Path(args.data_dir or "clue-demo-data")
         src = Path(str(resources.files("cluebench.datasets") / "demo"))
-        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py", "*.toml", "__pycache__"))
         print(f"wrote the synthetic demo set (all six tasks, upstream formats) to {dest}")
         return 0
     raise ConfigError(f"unknown data action {args.action}")
@@ -244,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote-credentialed-data", action="store_true", help="allow sending MIMIC-derived prompts to a non-local endpoint (only if your DUA covers it)")
     p.add_argument("--allow-model-change", action="store_true", help="resume a run directory although its model or servers changed (answers are reused only where the served model's fingerprint matches)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--full", action="store_true", help="run the synthetic demo set at full size and the paper's budgets (default on the demo set: demo sizes, minutes on a laptop; real data always runs at full size)")
     p.add_argument("--reasoning", choices=["off", "on", "auto"], default="off", help="off: the paper's protocol (thinking switched off where the template allows); on: let the model think and score what follows its reasoning (a protocol variant); auto: on when the chat template or server shows a reasoning model")
     p.add_argument("--reasoning-budget", type=int, help="thinking tokens allowed on top of each task's answer cap (default 4096)")
     _add_protocol_option(p)

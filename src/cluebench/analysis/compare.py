@@ -16,7 +16,6 @@ headline deltas alone is kept as `headline_levels` (not the paper's).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.records import TaskResult
 from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
@@ -84,9 +84,9 @@ def _check_variants(base: Run, cand: Run, allow: bool) -> str | None:
 
 
 def _shot_ids(run: Run, task: str) -> list[str] | None:
-    entry = run.task_entry(task) or {}
-    if "shot_ids" in entry:
-        return list(entry["shot_ids"])
+    entry = run.task_result(task)
+    if entry is not None and entry.shot_ids is not None:
+        return list(entry.shot_ids)
     seen: list[str] = []
     for s in run.samples(task):
         for sid in s.get("shot_ids") or []:
@@ -123,9 +123,9 @@ def _match(
 def _metric_names(
     base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]
 ) -> tuple[str, list[str]]:
-    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
-    headline = eb.get("headline") or ec.get("headline")
-    listed = [m for m in (eb.get("metrics") or {}) if m in (ec.get("metrics") or {})]
+    eb, ec = base.task_result(task) or TaskResult(), cand.task_result(task) or TaskResult()
+    headline = eb.headline or ec.headline
+    listed = [m for m in eb.metrics if m in ec.metrics]
     if not listed:  # no results.json entries: use what the samples carry
         seen: dict[str, None] = {}
         for b, c in pairs:
@@ -242,9 +242,9 @@ def compare_runs(
             continue
         headline, names = _metric_names(base, cand, task, pairs)
         headline_names[task] = headline
-        entry = base.task_entry(task) or cand.task_entry(task) or {}
-        if entry.get("level") is not None:
-            level_of[task] = int(entry["level"])
+        entry = base.task_result(task) or cand.task_result(task) or TaskResult()
+        if entry.level is not None:
+            level_of[task] = int(entry.level)
         codes, _ = cluster_codes([b for b, _ in pairs])
         mult = multiplicities(
             np.zeros(int(codes.max()) + 1, dtype=int),
@@ -271,7 +271,7 @@ def compare_runs(
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        listed = [*(base.task_result(task) or TaskResult()).errors, *(cand.task_result(task) or TaskResult()).errors]
         errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
         thinking = _reasoning_deltas(base, cand, task)
         if thinking:
@@ -348,8 +348,8 @@ def _apply_holm(tasks: dict[str, dict]) -> None:
 
 def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
     """Each run's reasoning length and unfinished rate for the task (from results.json)."""
-    rb = (base.task_entry(task) or {}).get("reasoning")
-    rc = (cand.task_entry(task) or {}).get("reasoning")
+    rb = (base.task_result(task) or TaskResult()).reasoning
+    rc = (cand.task_result(task) or TaskResult()).reasoning
     if not rb and not rc:
         return None
     keys = ("mean_tokens", "median_tokens", "unfinished_rate")
@@ -379,8 +379,8 @@ def _paper_components(base: Run, cand: Run, task: str) -> tuple[list[str] | None
     """The metrics whose means make the task's part of the paper's level score, when both runs
     recorded the same ones (results.json ``paper_score.metrics``), and why that part is not the
     paper's (either run's reasons)."""
-    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
-    pb, pc = eb.get("paper_score") or {}, ec.get("paper_score") or {}
+    pb = (base.task_result(task) or TaskResult()).paper_score or {}
+    pc = (cand.task_result(task) or TaskResult()).paper_score or {}
     if not pb.get("metrics") or pb.get("metrics") != pc.get("metrics"):
         return None, []
     reasons = list(dict.fromkeys([*(pb.get("not_comparable") or []), *(pc.get("not_comparable") or [])]))
@@ -423,7 +423,7 @@ def _levels(
         listed = set()
         for run in (base, cand):
             listed.update(
-                (run.results.get("levels") or {}).get(key, {}).get("tasks") or []
+                run.results.levels.get(key, {}).get("tasks") or []
             )
         missing = sorted(listed - set(members))
         if missing:
@@ -433,93 +433,10 @@ def _levels(
         if reasons is not None:
             why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
             for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
-                lvl = (run.results.get("levels") or {}).get(key) or {}
+                lvl = run.results.levels.get(key) or {}
                 why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
             if missing:
                 why.append(f"not in both runs: {', '.join(missing)}")
             out[key]["comparable"] = not why
             out[key]["not_comparable"] = why
     return out
-
-
-def format_comparison(result: dict) -> str:
-    """A readable terminal rendering of compare_runs' result."""
-    from rich.console import Console
-    from rich.table import Table
-
-    b, c = result["base"]["label"], result["candidate"]["label"]
-    table = Table(title=f"{c} (candidate) − {b} (base)", show_lines=False)
-    for col, just in (
-        ("task", "left"),
-        ("metric", "left"),
-        ("base", "right"),
-        ("candidate", "right"),
-        ("Δ", "right"),
-        ("95% CI", "right"),
-        ("p", "right"),
-        ("p (Holm)", "right"),
-        ("n", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for task, metrics in result["tasks"].items():
-        for j, (name, m) in enumerate(metrics.items()):
-            ci = m["ci"]
-            table.add_row(
-                task if j == 0 else "",
-                name,
-                fmt_number(m["base"]),
-                fmt_number(m["candidate"]),
-                fmt_number(m["delta"]),
-                "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-                fmt_p(m["p"]),
-                fmt_p(m["p_holm"]),
-                str(m["n"]),
-            )
-        table.add_section()
-    for key, lv in result["levels"].items():
-        ci = lv["ci"]
-        table.add_row(
-            key.replace("level", "Level ") + ("" if lv.get("comparable") else " *"),
-            f"paper's score, {lv['n_tasks']} task{'s' if lv['n_tasks'] != 1 else ''}",
-            fmt_number(lv["base"]),
-            fmt_number(lv["candidate"]),
-            fmt_number(lv["delta"]),
-            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
-            fmt_p(lv["p"]),
-            "",
-            "",
-        )
-    buf = io.StringIO()
-    console = Console(file=buf, width=130, force_terminal=False, color_system=None)
-    console.print(table)
-    if result.get("pair"):
-        p = result["pair"]
-        console.print(
-            f"Lineage: {p['candidate']} ← {p['base']} ({p['relation']}; "
-            f"{'verified' if p['verified'] else 'unverified'})"
-        )
-    for task, r in (result.get("reasoning") or {}).items():
-        parts = []
-        for side in ("base", "candidate"):
-            v = r.get(side)
-            parts.append(
-                f"{side} no reasoning" if not v else
-                f"{side} {v['mean_tokens']:.0f} mean / {v['median_tokens']:.0f} median thinking "
-                f"tokens, {v['unfinished_rate']:.1f}% unfinished"
-            )
-        console.print(f"{task} reasoning: " + "; ".join(parts))
-    for task, m in result["matched"].items():
-        console.print(
-            f"{task}: {m['n_matched']} matched samples "
-            f"(base {m['n_base']}, candidate {m['n_candidate']})"
-        )
-    for key, lv in result["levels"].items():
-        for why in lv.get("not_comparable") or []:
-            console.print(f"* {key.replace('level', 'Level ')}: not comparable to the published value: {why}", markup=False)
-    for note in result["notes"]:
-        console.print(f"note: {note}")
-    console.print(
-        "p: exact McNemar for 0/100 metrics, sign-flip permutation otherwise; "
-        "Holm-corrected across the table."
-    )
-    return buf.getvalue()

@@ -12,7 +12,6 @@ answer), so that `clue run` can suggest `--reasoning on`: see `reasoning_model` 
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -322,65 +321,3 @@ def reasoning_model(model_id: str) -> bool | None:
     """
     info = reasoning_info(model_id)
     return info.thinks_by_default if info else None
-
-
-def _reasoning_cell(pair: ModelPair) -> str:
-    return f"{pair.reasoning} / {pair.base_reasoning}"
-
-
-def format_models_table(
-    extra: dict[str, Callable[[ModelPair], str]] | None = None, footer: list[str] | None = None
-) -> str:
-    """The lineage as a terminal table (for `clue models`), then each entry's evidence in full.
-    `extra` adds columns (name -> cell of a pair, e.g. the published scores), `footer` lines
-    under the table.
-
-    The ids are never cut (people copy them into `clue run --model`), so the long prose —
-    the card quotes and notes — is listed below the table by row number rather than squeezed
-    into a column.
-    """
-    from rich.console import Console
-    from rich.table import Table
-
-    pairs = _load()
-    table = Table(title="Biomedical models and their general bases", show_lines=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("biomedical model", no_wrap=True)
-    table.add_column("base model", no_wrap=True)
-    table.add_column("verified", no_wrap=True)
-    table.add_column("reasoning\n(model / base)", no_wrap=True)
-    for name in extra or {}:
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("relation")
-    for n, p in enumerate(pairs, 1):
-        table.add_row(
-            str(n),
-            p.candidate,
-            p.base,
-            "yes" if p.verified else "no",
-            _reasoning_cell(p),
-            *[cell(p) for cell in (extra or {}).values()],
-            p.relation,
-        )
-    buf = io.StringIO()
-    console = Console(file=buf, width=200, force_terminal=False, color_system=None)
-    console.print(table)
-    console.print(
-        "verified = stated on the model card as far as checked; written offline, "
-        "check the cards before citing."
-    )
-    for line in footer or []:
-        console.print(line, markup=False)
-    console.print(
-        "reasoning: yes = thinks before answering; hybrid = template switch, thinking on; "
-        "opt-in = thinks only when the prompt asks; run models that think with "
-        "`clue run --reasoning on`."
-    )
-    console.print("\nSources and notes:")
-    for n, p in enumerate(pairs, 1):
-        console.print(f"[{n}] {p.source}" + (f" — {p.note}" if p.note else ""), markup=False)
-        if p.reasoning_source:
-            console.print(f"    reasoning: {p.reasoning_source}", markup=False)
-        if p.base_reasoning_source:
-            console.print(f"    base reasoning: {p.base_reasoning_source}", markup=False)
-    return buf.getvalue()

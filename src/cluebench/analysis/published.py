@@ -141,7 +141,8 @@ def _levels(hf_id: str) -> str:
 def models_table() -> str:
     """`clue models`: the lineage pairs with the published v3 Level 1 / Level 2 of each side and
     the v5 Table 3 deltas (biomedical − base) of the candidate."""
-    from cluebench.analysis.lineage import ModelPair, format_models_table
+    from cluebench.analysis.lineage import ModelPair, load_lineage
+    from cluebench.terminal import format_models_table
 
     deltas = {r["hf_id"]: r for r in v5_deltas() if r["hf_id"]}
 
@@ -160,6 +161,7 @@ def models_table() -> str:
         "–: not published.",
     ]
     return format_models_table(
+        load_lineage(),
         {
             "v3 L1 / L2 (biomedical)": lambda p: _levels(p.candidate),
             "v3 L1 / L2 (base)": lambda p: _levels(p.base),

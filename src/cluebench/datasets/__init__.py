@@ -4,7 +4,7 @@ public sets with checksums, and a bundled synthetic demo set. Imports nothing of
 
 from __future__ import annotations
 
-from cluebench.datasets.check import CheckResult, check_data_dir, format_check_report
+from cluebench.datasets.check import CheckResult, check_data_dir
 from cluebench.datasets.dataset import (
     DATA_DIR_ENV,
     DATA_FILES,
@@ -13,6 +13,7 @@ from cluebench.datasets.dataset import (
     Dataset,
     data_source_description,
     demo_path,
+    demo_settings,
     read_dataset,
     resolve_data_dir,
     resolve_dataset,
@@ -24,7 +25,6 @@ from cluebench.datasets.fetch import (
     PublicSource,
     credentialed_instructions,
     fetch_public,
-    format_fetch_report,
 )
 
 __all__ = [
@@ -42,9 +42,8 @@ __all__ = [
     "credentialed_instructions",
     "data_source_description",
     "demo_path",
+    "demo_settings",
     "fetch_public",
-    "format_check_report",
-    "format_fetch_report",
     "read_dataset",
     "resolve_data_dir",
     "resolve_dataset",

@@ -10,7 +10,6 @@ from typing import Literal
 from cluebench.datasets.dataset import DATA_FILES, read_dataset
 from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
 from cluebench.errors import DataError
-from cluebench.protocol import load_protocol
 
 Status = Literal["found", "missing", "malformed"]
 
@@ -60,31 +59,3 @@ def check_data_dir(data_dir: Path, tasks: list[str] | None = None) -> list[Check
     if unknown:
         raise DataError(", ".join(unknown), f"unknown task; expected one of {', '.join(DATA_FILES)}")
     return [check_task(Path(data_dir), t) for t in (tasks or list(DATA_FILES))]
-
-
-def format_check_report(results: list[CheckResult]) -> str:
-    """A plain-text table (task, status, rows vs the paper's n, sha256, file) and one line per problem."""
-    header = ("task", "status", "rows", "paper n", "sha256", "file")
-    lines = [header]
-    for r in results:
-        lines.append((
-            r.task,
-            r.status,
-            "-" if r.rows is None else f"{r.rows:,}",
-            f"{load_protocol().task(r.task).n_paper:,}",
-            (r.sha256 or "-")[:12],
-            str(r.expected_path),
-        ))
-    widths = [max(len(row[i]) for row in lines) for i in range(len(header) - 1)]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in lines]
-    problems = [f"{r.task}: {r.problem}" for r in results if r.problem]
-    if problems:
-        out += ["", "Problems:"] + [f"  {p}" for p in problems]
-    notes = [f"{r.task}: {w}" for r in results for w in r.warnings]
-    if notes:
-        out += ["", f"Warnings ({len(notes)}; the files are used as they are):"] + [f"  {n}" for n in notes]
-    if any(r.task == "longhealth" and r.rows is not None for r in results):
-        out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
-    bad = sum(not r.ok for r in results)
-    out += ["", f"{len(results) - bad} of {len(results)} task files found and valid."]
-    return "\n".join(out)

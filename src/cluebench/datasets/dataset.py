@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,22 @@ def _present(path: Path) -> bool:
 def demo_path(task: str, protocol: Protocol | None = None) -> Path:
     """The bundled synthetic file for `task`, at the same relative path as upstream."""
     return DEMO_DIR / _data_file(task, protocol)
+
+
+DEMO_SETTINGS = DEMO_DIR / "demo_run.toml"
+
+
+@lru_cache(maxsize=1)
+def _demo_table() -> dict[str, dict]:
+    import tomllib
+
+    return tomllib.loads(DEMO_SETTINGS.read_text(encoding="utf-8"))
+
+
+def demo_settings(task: str) -> dict:
+    """The demo sizes of `task` on the synthetic demo set (`demo/demo_run.toml`): `limit`, and for
+    LongHealth `budget_subtask1`/`budget_subtask23`. Not the paper's settings."""
+    return dict(_demo_table().get(task, {}))
 
 
 def resolve_data_dir(data_dir: Path | None) -> Path | None:

@@ -196,8 +196,3 @@ def _fetch_one(client: httpx.Client, dest: Path, task: str, target: Path, *, for
     else:
         message = f"downloaded from {url}; sha256 verified"
     return FetchResult(task, target, "downloaded", actual, message)
-
-
-def format_fetch_report(results: list[FetchResult]) -> str:
-    """One line per task: status, path, and what happened or what the user must do."""
-    return "\n".join(f"{r.task}: {r.status} — {r.path}\n    {r.message}" for r in results)

@@ -88,6 +88,23 @@ class BertScorer:
             f" {PAPER_MODEL}); bert-score does not know this model's best layer"
         )
 
+    @property
+    def max_tokens(self) -> int | None:
+        """Tokens per text the encoder sees (bert-score truncates longer texts): the smaller of the
+        tokenizer's `model_max_length` and the model's position embeddings, read from the model
+        directory's files (so it is known without loading the weights); None when not a directory."""
+        import json
+
+        folder = Path(self.model_type)
+        limits = []
+        for name, key in (("config.json", "max_position_embeddings"), ("tokenizer_config.json", "model_max_length")):
+            f = folder / name
+            if f.is_file():
+                value = json.loads(f.read_text(encoding="utf-8")).get(key)
+                if isinstance(value, (int, float)) and 0 < value < 1e9:
+                    limits.append(int(value))
+        return min(limits) if limits else None
+
     def check(self) -> None:
         """Settings that would otherwise fail only when the first answers are scored (after every
         request was paid for): the encoder must be available offline and have the layer asked."""
@@ -165,15 +182,25 @@ class BertScorer:
         return scorer
 
     def _has_tokens(self, text: str) -> bool:
-        """Whether the encoder sees any token (bert-score crashes or warns on texts with none)."""
+        """Whether the encoder sees any token (bert-score crashes or warns on texts with none).
+
+        Asks the tokenizer for at most one token, with truncation, so a long text neither costs a
+        full tokenization nor triggers transformers' "sequence length is longer than the
+        specified maximum" warning (bert-score itself truncates; see :meth:`score`)."""
         text = text.strip()
         if not text:
             return False
-        tokenize = self._scorer._tokenizer.tokenize
-        return bool(tokenize(text[:2000])) or (len(text) > 2000 and bool(tokenize(text)))
+        encoded = self._scorer._tokenizer(text, add_special_tokens=False, truncation=True, max_length=1)
+        return bool(encoded["input_ids"])
 
     def score(self, predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
-        """Per pair ``{"bertscore_p", "bertscore_r", "bertscore_f1"}`` x 100, in input order."""
+        """Per pair ``{"bertscore_p", "bertscore_r", "bertscore_f1"}`` x 100, in input order.
+
+        Long texts: bert-score encodes each text with ``truncation=True`` at the tokenizer's
+        ``model_max_length`` (512 for MiniLM and SciBERT, counting [CLS] and [SEP]), so only the
+        first 510 word pieces of a prediction or reference take part in P, R and F1; the rest is
+        ignored, silently and identically in the paper's setting. :meth:`describe` records the limit.
+        """
         if len(predictions) != len(references):
             raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
         zero = {"bertscore_p": 0.0, "bertscore_r": 0.0, "bertscore_f1": 0.0}
@@ -208,6 +235,8 @@ class BertScorer:
             if self.model_name == DEFAULT_MODEL_NAME
             else None,
             "num_layers": self.num_layers,
+            "max_tokens": self.max_tokens,
+            "long_texts": "truncated by bert-score to the first max_tokens tokens (with [CLS]/[SEP])",
             "idf": False,
             "rescale_with_baseline": False,
             "bert_score_version": package_version("bert-score"),

@@ -11,7 +11,9 @@ per-sample values are identical. Note the default tokenizer drops non-ASCII lett
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 from collections.abc import Sequence
+from typing import Any
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
@@ -33,3 +35,12 @@ def rouge_scores(predictions: Sequence[str], references: Sequence[str]) -> list[
         scores = scorer.score(reference, prediction)
         results.append({name: 100.0 * scores[name].fmeasure for name in ROUGE_TYPES})
     return results
+
+
+def describe() -> dict[str, Any]:
+    """What produces the ROUGE numbers (part of the score cache key and of results)."""
+    try:
+        version = importlib.metadata.version("rouge-score")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    return {"package": f"rouge-score {version}", "types": list(ROUGE_TYPES), "use_stemmer": False}

@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 MAX_DEFAULT_CTX = 8192  # default n_ctx: the model's training context, capped (memory, speed)
 
+# llama.cpp settings that change speed but not greedy outputs, chosen by
+# benchmarks/bench_first_run.py (figures in the README): n_ubatch = n_batch = 512 tokens per
+# prompt-processing step; flash attention and KV-cache quantization off.
+N_BATCH = 512
+
 
 def _import_llama_cpp() -> Any:
     # llama.cpp's CPU threads come from OpenMP; with the default active wait policy, threads
@@ -104,14 +109,8 @@ class LlamaCppBackend(Backend):
         Llama = self._llama_cpp.Llama
 
         def load(n_ctx: int) -> Any:
-            return Llama(
-                str(path),
-                n_ctx=n_ctx,
-                n_threads=options.n_threads or os.cpu_count() or 1,
-                n_gpu_layers=options.n_gpu_layers,
-                n_batch=min(512, n_ctx),
-                verbose=False,
-            )
+            self._settings = self.llama_settings(options, n_ctx)
+            return Llama(str(path), n_ctx=n_ctx, n_gpu_layers=options.n_gpu_layers, verbose=False, **self._settings)
 
         try:
             if options.n_ctx:
@@ -125,6 +124,13 @@ class LlamaCppBackend(Backend):
             return llm
         except (ValueError, RuntimeError, OSError) as exc:
             raise BackendError(f"llama.cpp could not load {path}: {exc}") from exc
+
+    @staticmethod
+    def llama_settings(options: BackendOptions, n_ctx: int) -> dict[str, Any]:
+        """Threads and batch sizes given to llama.cpp (recorded in config.json)."""
+        threads = options.n_threads or os.cpu_count() or 1
+        batch = min(N_BATCH, n_ctx)
+        return {"n_threads": threads, "n_threads_batch": threads, "n_batch": batch, "n_ubatch": batch}
 
     def _token_text(self, token_id: int) -> str:
         if token_id is None or token_id < 0:
@@ -221,7 +227,8 @@ class LlamaCppBackend(Backend):
             "system_role": self._system_role,
             "tokenizer": "exact",
             "context_length": self.context_length,
-            "n_threads": self._llm.n_threads if hasattr(self._llm, "n_threads") else None,
+            "n_threads": self._settings["n_threads"],
+            "llama_settings": dict(self._settings),
             "sampler": {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0},
             "versions": {"llama_cpp": self._llama_cpp.__version__, "jinja2": jinja2.__version__},
         }

@@ -81,6 +81,26 @@ def _distribution_figure(
     return figures.box_strip([lab for lab, _, _ in present], values, headline, task)
 
 
+def demo_banner(runs: list) -> str | None:
+    """The notice at the top of the report when numbers come from the synthetic demo set."""
+    synthetic = sorted(
+        {t for r in runs for t, e in r.results.tasks.items() if (e.data or {}).get("synthetic")}
+    )
+    if not synthetic:
+        return None
+    sized = any(e.demo for r in runs for e in r.results.tasks.values())
+    every = all(
+        (e.data or {}).get("synthetic") for r in runs for e in r.results.tasks.values()
+    )
+    which = "every task" if every else ", ".join(synthetic)
+    return (
+        f"Synthetic demo set ({which}): invented texts"
+        + (", at the demo's sizes and budgets, not the paper's" if sized else "")
+        + ". These numbers show that cluebench works, not how good a model is; run with "
+        "--data-dir for real results."
+    )
+
+
 def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> dict:
     runs = collect.load_runs([Path(d) for d in run_dirs])
     labels = collect.unique_labels(runs)
@@ -118,13 +138,14 @@ def build_context(run_dirs: list[Path], *, redact: bool, title: str | None) -> d
     error_rows, error_flags = collect.error_rows(runs, labels, tasks)
     published_diffs = collect.published_differences(runs, labels)
     reasoning_rows = collect.reasoning_rows(runs, labels, tasks)
+    demo = demo_banner(runs)
+    if not title:  # a title the user gave is kept as given; the banner below the title still says it
+        title = "CLUE results: " + ", ".join(labels) if len(labels) <= 3 else f"CLUE results: {len(labels)} models"
+        if demo:
+            title = f"SYNTHETIC DEMO — {title}"
     return {
-        "title": title
-        or (
-            "CLUE results: " + ", ".join(labels)
-            if len(labels) <= 3
-            else f"CLUE results: {len(labels)} models"
-        ),
+        "title": title,
+        "demo_banner": demo,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
         "runs": [collect.run_summary(r, lab) for r, lab in zip(runs, labels)],

@@ -26,6 +26,15 @@ def keyed_requests(
     return requests, rendered
 
 
+def prompt_tokens_for_eta(backend: Backend, messages: Sequence[Message]) -> int:
+    """Prompt tokens for a progress estimate: the backend's count, or ~4 characters per token
+    for a backend that cannot count (an ETA must never stop a run)."""
+    try:
+        return int(backend.count_prompt_tokens(messages))
+    except Exception:  # noqa: BLE001 - any backend, any failure: fall back to an estimate
+        return sum(len(m.get("content", "")) for m in messages) // 4 + 1
+
+
 def generate_missing(
     backend: Backend,
     store: ResponseStore,
@@ -65,13 +74,19 @@ def generate_cached(
     progress_label: str | None = None,
 ) -> list[Completion]:
     """Completions in input order, through the store at `store_path` (resume = call again)."""
-    from cluebench.run.progress import TaskProgress
+    from cluebench.terminal import PendingRequest, RunProgress, TaskPlan
 
     requests, _ = keyed_requests(backend, message_lists, [decoding] * len(message_lists))
+    label = progress_label or "generate"
     with ResponseStore(store_path) as store:
-        cached = len(store.get_many(r.key for r in requests))
-        with TaskProgress(progress_label or "generate", total=len(set(r.key for r in requests)), done=cached) as bar:
-            done = generate_missing(backend, store, requests, bar.advance)
+        cached = store.get_many(r.key for r in requests)
+        missing = {r.key: r for r in requests if r.key not in cached}
+        pending = [PendingRequest(prompt_tokens_for_eta(backend, r.messages), decoding.max_tokens) for r in missing.values()]
+        plan = TaskPlan(label, total=len(cached) + len(missing), cached=len(cached), pending=pending)
+        with RunProgress([plan]) as progress:
+            progress.start_task(label)
+            done = generate_missing(backend, store, requests, progress.advance)
+            progress.finish_task(label)
         errors = store.failures(r.key for r in requests if r.key not in done)
     return [
         done.get(r.key) or Completion.failed(r.key, errors.get(r.key, "no answer"))

@@ -21,16 +21,16 @@ from cluebench.models.base import Backend, BackendOptions, Decoding
 from cluebench.models.urls import public_url
 from cluebench.records import FORMAT_VERSION, ResultsFile, SampleRecord, TaskResult
 from cluebench.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
-from cluebench.util import remove_stale_temps, write_json_atomic, write_jsonl_atomic
+from cluebench.util import remove_stale_temps, write_json_atomic, write_jsonl_atomic, write_text_atomic
 from cluebench.run.budget import BackendBudget
-from cluebench.run.cached import generate_missing, keyed_requests
+from cluebench.run.cached import generate_missing, keyed_requests, prompt_tokens_for_eta
 from cluebench.run.environment import environment
-from cluebench.run.progress import TaskProgress
 from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
+from cluebench.terminal import PendingRequest, RunProgress, TaskPlan, note
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class RunSettings:
     entity_extractor: str = "auto"
     bootstrap_seed: int = 0
     write_report: bool = True
-    progress: bool | None = None
+    progress: bool | str | None = None  # None: bars on a terminal, log lines elsewhere; False: off
+    full: bool = False  # the synthetic demo set at full size (no demo limits and budgets)
+    progress_interval_s: float = 30.0
     allow_model_change: bool = False
     protocol: str = DEFAULT_PROTOCOL  # a packaged protocol's name or a path to a .toml file
     reasoning: str = "off"  # off (the paper's protocol) | on | auto; see run.reasoning
@@ -206,22 +208,48 @@ def _sample_row(
     ).to_dict()
 
 
-def _run_task(
-    task: Task,
+@dataclass
+class _Prepared:
+    """A task ready to run: its samples and keyed requests, and what the store already has."""
+
+    task: Task
+    dataset: Any
+    samples: list[Sample]
+    shot_ids: list[str]
+    requests: list
+    rendered: list[str]
+    plan: TaskPlan
+    demo: dict | None
+
+
+def _prepare(
+    task_id: str,
     dataset: Any,
     backend: Backend,
     store: ResponseStore,
     settings: RunSettings,
     protocol: Protocol,
-    scorers: Scorers,
-    out: Path,
     policy: ReasoningPolicy,
-) -> dict:
-    from cluebench.analysis.aggregate import paper_task_score, summarize_task
-    from cluebench.analysis.reasoning import reasoning_summary
+) -> _Prepared:
+    """Build a task's prompts (demo sizes on the demo set unless --full) and look them up."""
+    from cluebench.datasets import demo_settings
 
+    demo = demo_settings(task_id) if dataset.synthetic and not settings.full else None
+    limit = settings.limit if settings.limit is not None else (demo or {}).get("limit")
+    options: dict[str, Any] = {}
+    if task_id == "longhealth":
+        options = {
+            "budget_subtask1": settings.longhealth_budget or (demo or {}).get("budget_subtask1"),
+            "budget_subtask23": settings.longhealth_budget_23 or (demo or {}).get("budget_subtask23"),
+            "repeats": (demo or {}).get("repeats"),
+        }
+    task = get_task(task_id, protocol, **options)
     budget = BackendBudget(backend)
-    samples, shot_ids = task.build_samples(dataset.rows, budget, settings.limit)
+    samples, shot_ids = task.build_samples(dataset.rows, budget, limit)
+    cap = (demo or {}).get("max_new_tokens")
+    if cap is not None:  # the demo's generation budget: a 135M model that rambles stops sooner
+        for s in samples:
+            s.max_tokens = min(s.max_tokens, int(cap))
     cut = [s for s in samples if s.truncation.truncated]
     over = [s for s in samples if not s.truncation.fits]
     if cut or over:
@@ -248,13 +276,42 @@ def _run_task(
     requests, rendered = keyed_requests(
         backend, [s.messages for s in samples], decodings, policy.key_part()
     )
-
     cached = store.get_many(r.key for r in requests)
+    pending: dict[str, PendingRequest] = {}
+    for request in requests:
+        if request.key not in cached and request.key not in pending:
+            pending[request.key] = PendingRequest(
+                prompt_tokens_for_eta(backend, request.messages), request.decoding.max_tokens
+            )
     total = len({r.key for r in requests})
-    with TaskProgress(task.id, total=total, done=len(cached), enabled=settings.progress) as bar:
-        done = generate_missing(backend, store, requests, bar.advance)
+    plan = TaskPlan(task_id, total=total, cached=total - len(pending), pending=list(pending.values()))
+    applied = None
+    if demo is not None:
+        applied = {k: v for k, v in {"limit": limit, **options, "max_new_tokens": cap}.items() if v is not None}
+    return _Prepared(task, dataset, samples, shot_ids, requests, rendered, plan, applied)
+
+
+def _run_task(
+    prep: _Prepared,
+    backend: Backend,
+    store: ResponseStore,
+    settings: RunSettings,
+    scorers: Scorers,
+    out: Path,
+    progress: RunProgress,
+    policy: ReasoningPolicy,
+) -> dict:
+    from cluebench.analysis.aggregate import paper_task_score, summarize_task
+    from cluebench.analysis.reasoning import reasoning_summary
+
+    task, dataset, samples, requests = prep.task, prep.dataset, prep.samples, prep.requests
+    protocol = task.protocol
+    rendered = prep.rendered
+    progress.start_task(task.id)
+    done = generate_missing(backend, store, requests, progress.advance)
     errors = store.failures(r.key for r in requests if r.key not in done)
 
+    progress.set_phase("scoring")
     ok = [i for i, r in enumerate(requests) if r.key in done]
     answers = {
         i: answer_of(
@@ -287,7 +344,7 @@ def _run_task(
     summary.update(
         credentialed=task.credentialed,
         data={"path": str(dataset.path), "sha256": dataset.sha256, "synthetic": dataset.synthetic},
-        shot_ids=shot_ids,
+        shot_ids=prep.shot_ids,
         scorers=scorers.describe(task.scorer_kinds(metric_names)) if ok else {},
     )
     paper = protocol.paper_levels
@@ -296,6 +353,9 @@ def _run_task(
     thinking = reasoning_summary(rows, task.headline, metric_names)
     if thinking is not None:
         summary["reasoning"] = thinking
+    if prep.demo is not None:
+        summary["demo"] = prep.demo
+    progress.finish_task(task.id)
     return TaskResult.from_dict(summary).to_dict()
 
 
@@ -311,6 +371,28 @@ def _mark_reasoning_in_output(answers: dict[int, Answer]) -> None:
             a.flags["reasoning_in_output"] = marked[i]
 
 
+def _progress_mode(value: bool | str | None) -> str | None:
+    if value is None or value is True:
+        return None if value is None else "bar"
+    if value is False:
+        return "off"
+    return str(value)
+
+
+def _start_note(prepared: list[_Prepared]) -> str | None:
+    """What the user must know before waiting: that this is the demo set, and at which size."""
+    demo = [p.task.id for p in prepared if p.dataset.synthetic]
+    if not demo:
+        return None
+    which = "all tasks" if len(demo) == len(prepared) else ", ".join(demo)
+    sized = any(p.demo for p in prepared)
+    return (
+        f"no data found for {which}: running the bundled SYNTHETIC demo set"
+        + (" at demo sizes and budgets (not the paper's; --full for the whole demo set)" if sized else "")
+        + "; --data-dir or CLUE_DATA_DIR for real data"
+    )
+
+
 def run(settings: RunSettings) -> RunOutcome:
     """Evaluate one model on the selected tasks into a run directory (resuming if it exists)."""
     from cluebench.analysis.aggregate import level_averages, level_scores
@@ -321,13 +403,14 @@ def run(settings: RunSettings) -> RunOutcome:
     validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
-    task_options = {
+    user_budgets = {
         "budget_subtask1": settings.longhealth_budget,
         "budget_subtask23": settings.longhealth_budget_23,
     }
     if not settings.tasks:
         raise ConfigError("no task selected (--tasks named none); give task ids, all, level1 or level2")
-    tasks = [get_task(t, protocol, **task_options) for t in settings.tasks]
+    # built here so that unknown tasks and bad budgets fail before any model is loaded
+    tasks = [get_task(t, protocol, **user_budgets) for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
     for t in tasks:
         shots = t.spec.shots
@@ -378,16 +461,26 @@ def run(settings: RunSettings) -> RunOutcome:
             )
             identity = backend.identity()
             check_run_identity(out, identity, settings.allow_model_change)
-            config = _config(settings, protocol, backend, datasets, remote_tasks, policy)
-            config["model"]["identity"] = identity
-            _write(write_json_atomic, out / "config.json", config)
             results_tasks: dict[str, dict] = {}
             with ResponseStore(out / "responses.sqlite") as store:
-                for task in tasks:
-                    results_tasks[task.id] = _run_task(
-                        task, datasets[task.id], backend, store, settings, protocol, scorers, out,
-                        policy,
-                    )
+                prepared = [
+                    _prepare(t.id, datasets[t.id], backend, store, settings, protocol, policy) for t in tasks
+                ]
+                config = _config(settings, protocol, backend, datasets, remote_tasks, policy, prepared)
+                config["model"]["identity"] = identity
+                _write(write_json_atomic, out / "config.json", config)
+                scorers.cache, scorers.protocol_sha256 = store, protocol.sha256  # the score cache
+                mode = _progress_mode(settings.progress)
+                start = _start_note(prepared)
+                if start and mode != "off":
+                    note(start, style="yellow")
+                with RunProgress(
+                    [p.plan for p in prepared], mode, interval_s=settings.progress_interval_s
+                ) as progress:
+                    for prep in prepared:
+                        results_tasks[prep.task.id] = _run_task(
+                            prep, backend, store, settings, scorers, out, progress, policy
+                        )
         finally:
             backend.close()
         variant = policy.variant()
@@ -411,14 +504,38 @@ def run(settings: RunSettings) -> RunOutcome:
         _write(write_json_atomic, out / "results.json", ResultsFile.from_dict(results).to_dict())
         report = None
         if settings.write_report:
-            from cluebench.report.html import write_report
-
-            _write(lambda path, runs: write_report(runs, path), out / "report.html", [out])
-            report = out / "report.html"
+            report = _write_report(out, [t.id for t in tasks])
         n_failed = sum(int(t.get("n_failed", 0)) for t in results_tasks.values())
         return RunOutcome(out=out, results=results, report=report, n_failed=n_failed)
     finally:
         lock.release()
+
+
+REPORT_DIGEST = ".report-inputs.sha256"
+
+
+def _write_report(out: Path, task_ids: list[str]) -> Path:
+    """Write report.html, unless it exists and was made from exactly these run files by this
+    report code (a rerun of a finished run then costs no figure drawing; the report is a pure
+    function of the run files, so it would be the same but for its "generated" time)."""
+    import hashlib
+    from importlib import resources
+
+    from cluebench import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    inputs = [out / "config.json", out / "results.json", *(out / t / "samples.jsonl" for t in task_ids)]
+    code = Path(str(resources.files("cluebench.report")))
+    for path in [*inputs, *sorted(code.glob("*.py")), *sorted(code.glob("templates/*"))]:
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    stamp, report = out / REPORT_DIGEST, out / "report.html"
+    if report.is_file() and stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
+        return report
+    from cluebench.report.html import write_report
+
+    _write(lambda path, runs: write_report(runs, path), report, [out])
+    write_text_atomic(stamp, digest.hexdigest() + "\n")
+    return report
 
 
 def _config(
@@ -428,6 +545,7 @@ def _config(
     datasets: dict,
     remote_tasks: list[str],
     policy: ReasoningPolicy,
+    prepared: list[_Prepared],
 ) -> dict:
     options = asdict(settings.backend)
     options.pop("plain_template", None)
@@ -451,6 +569,8 @@ def _config(
         "backend_options": options,
         "longhealth_budget": settings.longhealth_budget,
         "longhealth_budget_23": settings.longhealth_budget_23,
+        "full": settings.full,
+        "demo": {p.task.id: p.demo for p in prepared if p.demo is not None},
         "scoring": {
             "bertscore_model": settings.bertscore_model,
             "bertscore_layers": settings.bertscore_layers,

@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS responses (
     reasoning TEXT,
     reasoning_tokens INTEGER
 );
+CREATE TABLE IF NOT EXISTS scores (
+    key TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created REAL
+);
 CREATE TABLE IF NOT EXISTS failures (
     key TEXT PRIMARY KEY,
     model_id TEXT NOT NULL,
@@ -74,7 +80,8 @@ def messages_hash(messages: list[dict]) -> str:
 
 
 class ResponseStore:
-    """Completions by request key. Failed requests are kept apart, so a rerun asks them again."""
+    """Completions by request key. Failed requests are kept apart, so a rerun asks them again.
+    The `scores` table is the score cache: per-pair metric values by score key."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -182,6 +189,20 @@ class ResponseStore:
                 ),
             )
             self._db.execute("DELETE FROM failures WHERE key = ?", (completion.key,))
+
+    def get_scores(self, keys: Iterable[str]) -> dict[str, dict[str, float]]:
+        """Cached per-pair metric scores by score key (see tasks.scorers.Scorers)."""
+        return {key: json.loads(value) for key, value in self._rows_for("key, value", "scores", keys)}
+
+    def put_scores(self, values: dict[str, dict[str, float]], family: str) -> None:
+        """Keep freshly computed per-pair scores, in one transaction."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
+                [(k, family, json.dumps(v, sort_keys=True), now) for k, v in values.items()],
+            )
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from cluebench.metrics.rouge import rouge_scores
 from cluebench.tasks.base import Sample, Score
 from cluebench.tasks.fewshot import FewShotTask
 
@@ -30,15 +29,13 @@ class SummarizationTask(FewShotTask):
         preds = [str(o) for o in outputs]
         per_sample: list[dict[str, float]] = [{} for _ in preds]
         if any(n.startswith("rouge") for n in names):
-            for acc, r in zip(per_sample, rouge_scores(preds, refs)):
+            for acc, r in zip(per_sample, scorers.rouge(preds, refs)):
                 acc.update(r)
         if any(n.startswith("bertscore") for n in names):
-            for acc, b in zip(per_sample, scorers.bertscore.score(preds, refs)):
+            for acc, b in zip(per_sample, scorers.bertscore_pairs(preds, refs)):
                 acc.update(b)
         if any(n.startswith(("entity_", "umls_")) for n in names):
-            from cluebench.metrics.entities import entity_scores
-
-            for acc, e in zip(per_sample, entity_scores(preds, refs, scorers.entities)):
+            for acc, e in zip(per_sample, scorers.entity_pairs(preds, refs)):
                 acc.update(e)
         return [
             Score(

@@ -60,7 +60,7 @@ class LongHealthTask(Task):
     """
 
     error_flags = ("loop", "parse_failed", "format_violation", "hallucination")
-    option_names = ("budget_subtask1", "budget_subtask23")
+    option_names = ("budget_subtask1", "budget_subtask23", "repeats")
 
     def __init__(
         self,
@@ -70,14 +70,17 @@ class LongHealthTask(Task):
         budget_subtask1: int | None = None,
         budget_subtask23: int | None = None,
         seed: int | None = None,
+        repeats: int | None = None,
     ) -> None:
         super().__init__(spec, protocol)
-        for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23)):
+        for name, value in (("budget_subtask1", budget_subtask1), ("budget_subtask23", budget_subtask23), ("repeats", repeats)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"LongHealth {name} must be a positive number of tokens, got {value!r}")
         self.settings: LongHealthSettings = spec.settings
         self.budget_subtask1 = budget_subtask1
         self.budget_subtask23 = budget_subtask23
+        # prompts per question and sub-task: the protocol's 5 unless a smaller demo asks for fewer
+        self.repeats = self.settings.repeats if repeats is None else repeats
         self.seed = protocol.shot_seed if seed is None else int(seed)
         self.packer = Packer(self.settings.separator)
 
@@ -170,7 +173,7 @@ class LongHealthTask(Task):
                 room = self.packer.room(
                     budget, self._render(question, subtask), token_limit, subtask, question.id
                 )
-                for repeat in range(self.settings.repeats):
+                for repeat in range(self.repeats):
                     samples.append(
                         self._sample(budget, question, pool, subtask, repeat, room, token_limit, sep_tokens)
                     )
