@@ -140,3 +140,27 @@ def test_openai_sends_the_switch_as_chat_template_kwargs(tmp_path: Path) -> None
     # auto: a server renders its own template, so one probe question decides
     assert any("reasoning auto: on" in n and "probe" in n for n in notices)
     assert all(r["output"] == "ENTAILMENT" for r in auto)
+
+
+def test_openai_reasoning_content_budget_hit_is_unfinished(tmp_path: Path) -> None:
+    """A server with a reasoning parser returns the reasoning as `reasoning_content`; here it ran
+    out of tokens inside it (empty content, finish "length"): flagged, kept, never scored."""
+    from cluebench.run.runner import RunSettings, run
+    from cluebench.testing.stub_openai import StubServer
+
+    notices: list[str] = []
+    with StubServer(mode="reasoning_only", max_model_len=100_000) as url:
+        outcome = run(RunSettings(
+            model="openai:stub-model", tasks=["mednli"], limit=3, out=tmp_path / "r",
+            backend=BackendOptions(base_urls=[url], max_retries=0), progress=False,
+            write_report=False, reasoning="auto", notice=notices.append,
+        ))
+    assert any("reasoning auto: on" in n and "reasoning_content" in n for n in notices)
+    rows = [json.loads(l) for l in (tmp_path / "r" / "mednli" / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 3
+    for r in rows:
+        assert r["flags"]["reasoning_unfinished"] is True and r["output"] == ""
+        assert r["reasoning"].startswith("Let me think.") and r["reasoning_tokens"] == 7  # the server's count
+        assert r["metrics"]["accuracy"] == 0.0
+    entry = outcome.results["tasks"]["mednli"]
+    assert entry["errors"]["reasoning_unfinished"]["count"] == 3 and entry["reasoning"]["mean_tokens"] == 7.0

@@ -1,10 +1,13 @@
 """The run files' records, typed: one home for every field of samples.jsonl and results.json.
 
-The runner writes these records and analysis and report read them (``docs/run-files.md`` is
+The runner writes these records and analysis and report read them (through
+:class:`cluebench.analysis.runfiles.Run`) (``docs/run-files.md`` is
 checked against the field lists here by ``tests/test_records.py``). Reading is lenient about what
 older runs lack (a missing optional field takes its default) and strict about what nobody wrote:
-a key that is not a field of the record is a :class:`~cluebench.errors.DataError` naming the file,
-the line and the key, so a new field cannot appear in one writer without a home here.
+a key that is not a field of the record, or a value of the wrong JSON type (an object where a
+list belongs, a string where a number belongs), is a :class:`~cluebench.errors.DataError` naming the
+file, the line and the key, so a new field cannot appear in one writer without a home here and a
+reader never meets a malformed value it would trip over.
 
 ``FORMAT_VERSION`` is the run directory's format (config.json's ``cluebench_run``); it changes
 when a field changes meaning, not when one is added.
@@ -124,20 +127,113 @@ class ResultsFile:
         tasks = values.get("tasks") or {}
         if not isinstance(tasks, dict):
             raise DataError(path, "expected an object of task id: results", field="tasks")
-        values["tasks"] = {
-            t: TaskResult.from_dict(entry, path, f"tasks.{t}") if isinstance(entry, dict) else TaskResult()
-            for t, entry in tasks.items()
-        }
+        for t, entry in tasks.items():
+            if not isinstance(entry, dict):
+                raise DataError(path, f"expected an object, got {_json_type(entry)}", field=f"tasks.{t}")
+        values["tasks"] = {t: TaskResult.from_dict(entry, path, f"tasks.{t}") for t, entry in tasks.items()}
         return cls(**values)
+
+    def task_metric_mean(self, task: str, metric: str) -> float | None:
+        """A task's metric mean as written (None when the task or metric is absent)."""
+        entry = self.tasks.get(task)
+        return (entry.metrics.get(metric) or {}).get("mean") if entry else None
+
+
+@dataclass
+class ConfigFile:
+    """``config.json``: the run's resolved settings, written before the first request."""
+
+    cluebench_run: int | None = None  # FORMAT_VERSION
+    protocol: dict[str, Any] = field(default_factory=dict)  # {"id", "sha256", "version", "variant"?}
+    model: dict[str, Any] = field(default_factory=dict)  # the backend's info + {"spec"}
+    decoding: dict[str, Any] = field(default_factory=dict)  # with "max_tokens": task -> cap
+    reasoning: dict[str, Any] | None = None  # the resolved reasoning policy
+    tasks: list[str] = field(default_factory=list)
+    limit: int | None = None
+    data: dict[str, dict] = field(default_factory=dict)  # task -> {"path", "sha256", "synthetic", "rows"}
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    longhealth_budget: int | None = None
+    longhealth_budget_23: int | None = None
+    scoring: dict[str, Any] = field(default_factory=dict)
+    data_protection: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    # keys of other writers (older runs, hand-made run directories) are kept as they are, not
+    # read: config.json documents the run, and nothing in analysis depends on them
+    other: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "other"}
+        return out | self.other
+
+    @classmethod
+    def from_dict(cls, obj: dict, path: str | Path = "config.json") -> ConfigFile:
+        names = set(field_names(cls)) - {"other"}
+        known = _known(cls, {k: v for k, v in obj.items() if k in names}, path, None)
+        return cls(**known, other={k: v for k, v in obj.items() if k not in names})
 
 
 def _known(cls: type, obj: dict, path: str | Path, line: int | None, where: str = "") -> dict:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = [k for k in obj if k not in names]
+    """``obj``'s values for ``cls``, after checking every key is a field and every value its type."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in obj if k not in fields]
     if unknown:
         key = f"{where}.{unknown[0]}" if where else unknown[0]
         raise DataError(path, f"unknown key (not a field of {cls.__name__} in cluebench/records.py)", line=line, field=key)
-    return dict(obj)
+    for name, value in obj.items():
+        allowed = _allowed(fields[name].type)
+        if allowed is None or isinstance(value, allowed) and not _bool_for_number(value, allowed):
+            _check_items(fields[name].type, value, path, line, f"{where}.{name}" if where else name)
+            continue
+        if value is None and fields[name].default is not dataclasses.MISSING:
+            continue  # an explicit null where the field has a default: the default
+        key = f"{where}.{name}" if where else name
+        expected = " or ".join(sorted({_JSON_NAMES[t] for t in allowed}))
+        raise DataError(path, f"expected {expected}, got {_json_type(value)}", line=line, field=key)
+    return {k: v for k, v in obj.items() if v is not None or _nullable(fields[k].type)}
+
+
+# annotation (as text, under `from __future__ import annotations`) -> the JSON types it allows
+_JSON_NAMES = {str: "a string", int: "a number", float: "a number", bool: "true/false",
+               list: "a list", dict: "an object", type(None): "null"}
+
+
+def _allowed(annotation: str) -> tuple[type, ...] | None:
+    """The Python types of JSON values a field's annotation allows; None for ``Any``."""
+    allowed: list[type] = []
+    for part in str(annotation).split(" | "):
+        base = part.split("[", 1)[0].strip()
+        if base == "Any":
+            return None
+        allowed += {"str": [str], "int": [int], "float": [int, float], "bool": [bool],
+                    "list": [list], "dict": [dict], "None": [type(None)]}[base]
+    return tuple(allowed)
+
+
+def _check_items(annotation: str, value: Any, path: str | Path, line: int | None, key: str) -> None:
+    """The items of a ``list[str]`` or the values of a ``dict[str, dict]`` field have their type."""
+    kind = str(annotation).split(" | ")[0]
+    items = value.items() if kind == "dict[str, dict]" and isinstance(value, dict) else (
+        enumerate(value) if kind == "list[str]" and isinstance(value, list) else ())
+    want = dict if kind == "dict[str, dict]" else str
+    for k, item in items:
+        if not isinstance(item, want):
+            raise DataError(path, f"expected {_JSON_NAMES[want]}, got {_json_type(item)}", line=line, field=f"{key}.{k}")
+
+
+def _nullable(annotation: str) -> bool:
+    allowed = _allowed(annotation)
+    return allowed is None or type(None) in allowed
+
+
+def _bool_for_number(value: Any, allowed: tuple[type, ...]) -> bool:
+    """JSON true/false is not a number (Python's bool is an int)."""
+    return isinstance(value, bool) and bool not in allowed
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 def field_names(cls: type) -> list[str]:

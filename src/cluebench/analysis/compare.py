@@ -39,6 +39,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
+from cluebench.records import TaskResult
 from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
@@ -83,9 +84,9 @@ def _check_variants(base: Run, cand: Run, allow: bool) -> str | None:
 
 
 def _shot_ids(run: Run, task: str) -> list[str] | None:
-    entry = run.task_entry(task) or {}
-    if "shot_ids" in entry:
-        return list(entry["shot_ids"])
+    entry = run.task_result(task)
+    if entry is not None and entry.shot_ids is not None:
+        return list(entry.shot_ids)
     seen: list[str] = []
     for s in run.samples(task):
         for sid in s.get("shot_ids") or []:
@@ -122,9 +123,9 @@ def _match(
 def _metric_names(
     base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]
 ) -> tuple[str, list[str]]:
-    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
-    headline = eb.get("headline") or ec.get("headline")
-    listed = [m for m in (eb.get("metrics") or {}) if m in (ec.get("metrics") or {})]
+    eb, ec = base.task_result(task) or TaskResult(), cand.task_result(task) or TaskResult()
+    headline = eb.headline or ec.headline
+    listed = [m for m in eb.metrics if m in ec.metrics]
     if not listed:  # no results.json entries: use what the samples carry
         seen: dict[str, None] = {}
         for b, c in pairs:
@@ -241,9 +242,9 @@ def compare_runs(
             continue
         headline, names = _metric_names(base, cand, task, pairs)
         headline_names[task] = headline
-        entry = base.task_entry(task) or cand.task_entry(task) or {}
-        if entry.get("level") is not None:
-            level_of[task] = int(entry["level"])
+        entry = base.task_result(task) or cand.task_result(task) or TaskResult()
+        if entry.level is not None:
+            level_of[task] = int(entry.level)
         codes, _ = cluster_codes([b for b, _ in pairs])
         mult = multiplicities(
             np.zeros(int(codes.max()) + 1, dtype=int),
@@ -270,7 +271,7 @@ def compare_runs(
             notes.append(
                 f"{task}: {n_failed_pairs} matched pairs left out of the metrics (failed request in a run)"
             )
-        listed = [*((base.task_entry(task) or {}).get("errors") or {}), *((cand.task_entry(task) or {}).get("errors") or {})]
+        listed = [*(base.task_result(task) or TaskResult()).errors, *(cand.task_result(task) or TaskResult()).errors]
         errors[task] = _error_deltas([b for b, _ in pairs], [c for _, c in pairs], list(dict.fromkeys(listed)) or None)
         thinking = _reasoning_deltas(base, cand, task)
         if thinking:
@@ -347,8 +348,8 @@ def _apply_holm(tasks: dict[str, dict]) -> None:
 
 def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
     """Each run's reasoning length and unfinished rate for the task (from results.json)."""
-    rb = (base.task_entry(task) or {}).get("reasoning")
-    rc = (cand.task_entry(task) or {}).get("reasoning")
+    rb = (base.task_result(task) or TaskResult()).reasoning
+    rc = (cand.task_result(task) or TaskResult()).reasoning
     if not rb and not rc:
         return None
     keys = ("mean_tokens", "median_tokens", "unfinished_rate")
@@ -378,8 +379,8 @@ def _paper_components(base: Run, cand: Run, task: str) -> tuple[list[str] | None
     """The metrics whose means make the task's part of the paper's level score, when both runs
     recorded the same ones (results.json ``paper_score.metrics``), and why that part is not the
     paper's (either run's reasons)."""
-    eb, ec = base.task_entry(task) or {}, cand.task_entry(task) or {}
-    pb, pc = eb.get("paper_score") or {}, ec.get("paper_score") or {}
+    pb = (base.task_result(task) or TaskResult()).paper_score or {}
+    pc = (cand.task_result(task) or TaskResult()).paper_score or {}
     if not pb.get("metrics") or pb.get("metrics") != pc.get("metrics"):
         return None, []
     reasons = list(dict.fromkeys([*(pb.get("not_comparable") or []), *(pc.get("not_comparable") or [])]))
@@ -422,7 +423,7 @@ def _levels(
         listed = set()
         for run in (base, cand):
             listed.update(
-                (run.results.get("levels") or {}).get(key, {}).get("tasks") or []
+                run.results.levels.get(key, {}).get("tasks") or []
             )
         missing = sorted(listed - set(members))
         if missing:
@@ -432,7 +433,7 @@ def _levels(
         if reasons is not None:
             why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
             for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
-                lvl = (run.results.get("levels") or {}).get(key) or {}
+                lvl = run.results.levels.get(key) or {}
                 why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
             if missing:
                 why.append(f"not in both runs: {', '.join(missing)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ClueError, DataError
-from cluebench.records import ResultsFile, SampleRecord
+from cluebench.records import ConfigFile, ResultsFile, SampleRecord, TaskResult
 
 _QUANT_TAIL = re.compile(
     r"([-._](gguf|q\d\w*|iq\d\w*|f16|f32|bf16|fp16))+$", re.IGNORECASE
@@ -67,7 +67,8 @@ def check_results(path: Path, results: dict) -> None:
 
 
 def read_samples(path: Path) -> list[dict]:
-    """One task's samples.jsonl; a malformed line is an error naming the line."""
+    """One task's samples.jsonl, each line checked against :class:`SampleRecord` (a malformed line
+    is an error naming the line and field); the dicts are the lines as written."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -94,13 +95,24 @@ def read_samples(path: Path) -> list[dict]:
     return samples
 
 
+def _read_record(path: Path, record: type) -> Any:
+    """``path`` (a JSON object) as ``record`` (checked field by field); an absent file is empty."""
+    obj = read_json(path) if path.exists() else {}
+    if not isinstance(obj, dict):
+        raise DataError(path, "expected a JSON object")
+    if record is ResultsFile:
+        check_results(path, obj)
+    return record.from_dict(obj, path)
+
+
 @dataclass
 class Run:
-    """A run directory: results.json, config.json and the per-task samples (read on demand)."""
+    """A run directory: results.json, config.json (typed records) and the per-task samples (read on
+    demand)."""
 
     path: Path
-    results: dict
-    config: dict
+    results: ResultsFile
+    config: ConfigFile
     _samples: dict[str, list[dict]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -110,16 +122,9 @@ class Run:
             raise ClueError(
                 f"{path}: not a run directory (expected a folder with results.json)"
             )
-        results_path = path / "results.json"
-        results = read_json(results_path) if results_path.exists() else {}
-        if not isinstance(results, dict):
-            raise DataError(results_path, "expected a JSON object")
-        check_results(results_path, results)
-        ResultsFile.from_dict(results, results_path)  # every key is a known field
-        config_path = path / "config.json"
-        config = read_json(config_path) if config_path.exists() else {}
-        run = cls(path, results, config if isinstance(config, dict) else {})
-        if not results and not run.sample_tasks():
+        results = _read_record(path / "results.json", ResultsFile)
+        run = cls(path, results, _read_record(path / "config.json", ConfigFile))
+        if results == ResultsFile() and not run.sample_tasks():
             raise ClueError(
                 f"{path}: no results.json and no <task>/samples.jsonl; is this a run directory?"
             )
@@ -132,11 +137,17 @@ class Run:
     @property
     def tasks(self) -> list[str]:
         """Tasks with results or samples, in results.json order first."""
-        listed = list((self.results.get("tasks") or {}).keys())
+        listed = list(self.results.tasks)
         return listed + [t for t in self.sample_tasks() if t not in listed]
 
+    def task_result(self, task: str) -> TaskResult | None:
+        """The task's entry in results.json (None when the run has none)."""
+        return self.results.tasks.get(task)
+
     def task_entry(self, task: str) -> dict | None:
-        return (self.results.get("tasks") or {}).get(task)
+        """The task's entry as written in results.json (for tables that show it as it is)."""
+        entry = self.results.tasks.get(task)
+        return entry.to_dict() if entry else None
 
     def samples(self, task: str) -> list[dict]:
         if task not in self._samples:
@@ -146,11 +157,20 @@ class Run:
 
     @property
     def protocol(self) -> dict:
-        return self.results.get("protocol") or self.config.get("protocol") or {}
+        return self.results.protocol or self.config.protocol
 
     @property
     def model(self) -> dict:
-        return self.results.get("model") or self.config.get("model") or {}
+        return self.results.model or self.config.model
+
+    @property
+    def decoding(self) -> dict:
+        return self.results.decoding or self.config.decoding
+
+    @property
+    def reasoning(self) -> dict:
+        """The run's resolved reasoning policy ({} for runs from before it was recorded)."""
+        return self.results.reasoning or self.config.reasoning or {}
 
     @property
     def label(self) -> str:
@@ -169,9 +189,7 @@ class Run:
             "label": self.label,
             "model": self.model,
             "protocol": self.protocol,
-            "decoding": self.results.get("decoding")
-            or self.config.get("decoding")
-            or {},
+            "decoding": self.decoding,
         }
 
 

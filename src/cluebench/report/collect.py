@@ -28,6 +28,7 @@ from cluebench.analysis.published import V3_LABEL, find_published, v3_models, v3
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
 from cluebench.protocol import load_protocol
+from cluebench.records import ConfigFile
 
 N_EXAMPLES = 2  # worst and best samples shown per task and run
 MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
@@ -46,8 +47,8 @@ def credentialed_tasks(runs: list[Run]) -> set[str]:
     """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
     out = {t for t, spec in load_protocol().tasks.items() if spec.credentialed}
     for run in runs:
-        for task, entry in (run.results.get("tasks") or {}).items():
-            if isinstance(entry, dict) and entry.get("credentialed"):
+        for task, entry in run.results.tasks.items():
+            if entry.credentialed:
                 out.add(task)
     return out
 
@@ -442,15 +443,14 @@ def load_runs(run_dirs: list[Path]) -> list[Run]:
 
 
 def run_summary(run: Run, label: str) -> dict:
-    res = run.results
     return {
         "label": label,
         "dir": str(run.path),
         "spec": run.model.get("spec") or "",
         "model_id": run.model.get("model_id") or "",
         "protocol": run.protocol,
-        "reasoning": res.get("reasoning") or run.config.get("reasoning") or {},
-        "decoding": res.get("decoding") or run.config.get("decoding") or {},
+        "reasoning": run.reasoning,
+        "decoding": run.decoding,
         "tasks": run.tasks,
-        "config": scrub(run.config),
+        "config": scrub(run.config.to_dict()) if run.config != ConfigFile() else {},
     }

@@ -84,13 +84,13 @@ def _distribution_figure(
 def demo_banner(runs: list) -> str | None:
     """The notice at the top of the report when numbers come from the synthetic demo set."""
     synthetic = sorted(
-        {t for r in runs for t, e in (r.results.get("tasks") or {}).items() if (e.get("data") or {}).get("synthetic")}
+        {t for r in runs for t, e in r.results.tasks.items() if (e.data or {}).get("synthetic")}
     )
     if not synthetic:
         return None
-    sized = any(e.get("demo") for r in runs for e in (r.results.get("tasks") or {}).values())
+    sized = any(e.demo for r in runs for e in r.results.tasks.values())
     every = all(
-        (e.get("data") or {}).get("synthetic") for r in runs for e in (r.results.get("tasks") or {}).values()
+        (e.data or {}).get("synthetic") for r in runs for e in r.results.tasks.values()
     )
     which = "every task" if every else ", ".join(synthetic)
     return (
