@@ -105,3 +105,49 @@ def test_rerun_scores_nothing_and_a_changed_setting_rescores_only_its_family(
     assert all(r["metrics"]["bertscore_f1"] == 4.0 for r in rows)
     before = [json.loads(l) for l in first.splitlines()]
     assert [r["metrics"]["rougeL"] for r in rows] == [r["metrics"]["rougeL"] for r in before]
+
+
+def test_icd10_scores_are_cached_and_a_new_code_list_rescores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cluebench.metrics import icd10
+
+    calls: list[int] = []
+    real = icd10.sample_scores
+
+    def counting(pred, gold):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(pred, gold)
+
+    monkeypatch.setattr(icd10, "sample_scores", counting)
+    cache = DictCache()
+    pred, gold = [["E119", "I10", "I10", "X999"], []], [["E119", "N179"], ["I10"]]
+    first = Scorers(cache=cache).icd10_pairs(pred, gold)
+    assert len(calls) == 2
+    assert first[0]["icd_exact_p"] == 25.0 and first[0]["icd_exact_r"] == 50.0  # duplicates counted
+    assert first[0]["invalid_codes"] == 1.0 and first[1]["icd_exact_f1"] == 0.0
+
+    again = Scorers(cache=cache)
+    assert again.icd10_pairs(pred, gold) == first and len(calls) == 2
+    assert again.computed["icd10"] == 0 and again.cached["icd10"] == 2
+
+    info = {**icd10.library_info(), "version": "99.0"}  # an upgraded code list
+    monkeypatch.setattr(icd10, "library_info", lambda: info)
+    Scorers(cache=cache).icd10_pairs(pred, gold)
+    assert len(calls) == 4
+
+
+def test_rerun_of_medisumcode_never_consults_the_code_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cluebench.metrics import icd10
+
+    out = tmp_path / "run"
+    run(_settings(out, tasks=["medisumcode"]))
+    first = (out / "medisumcode" / "samples.jsonl").read_text()
+
+    def refuse(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("the ICD-10 code list was consulted on a rerun")
+
+    monkeypatch.setattr(icd10, "sample_scores", refuse)
+    monkeypatch.setattr(icd10, "_icd", refuse)
+    run(_settings(out, tasks=["medisumcode"]))
+    assert (out / "medisumcode" / "samples.jsonl").read_text() == first

@@ -26,7 +26,6 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib.metadata
-import importlib.resources
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -260,6 +259,12 @@ def code_scores(pred: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
     return scores
 
 
+def sample_scores(pred: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
+    """:func:`code_scores` plus ``invalid_codes`` (:func:`invalid_count`): everything about one
+    sample that needs the code list, so that a score cache can hold it whole."""
+    return {**code_scores(pred, gold), "invalid_codes": float(invalid_count(pred))}
+
+
 def invalid_count(codes: Sequence[str]) -> int:
     """How many distinct codes of `codes` are not valid ICD-10-CM codes."""
     return sum(1 for c in unique_codes(codes) if not is_valid(c))
@@ -274,7 +279,11 @@ def library_info() -> dict[str, object]:
         "release_year": None,
         "release_month": None,
     }
-    names = sorted(p.name for p in importlib.resources.files("simple_icd_10_cm").joinpath("data").iterdir())
+    # The distribution's file list, not `importlib.resources`: that would import the package,
+    # whose import parses the whole code list (seconds), and a rerun served from the score
+    # cache needs this record (part of the cache key) but no code lookup.
+    files = importlib.metadata.files("simple-icd-10-cm") or []
+    names = sorted(f.name for f in files if f.parent.name == "data")
     for name in names:
         found = re.search(rf"({'|'.join(_MONTHS)})-(?:\d+-)?(\d{{4}})", name)
         if found:

@@ -43,18 +43,17 @@ class MeDiSumCodeTask(FewShotTask):
 
     def score(self, samples: Sequence[Sample], outputs: Sequence[str], scorers: Any) -> list[Score]:
         pattern = self.settings.code_regex_fixed
+        predicted = [icd10.parse_codes(o, pattern) for o in outputs]  # every entry, as the reference counts
+        scored = scorers.icd10_pairs(predicted, [list(s.gold) for s in samples])
         scores = []
-        for sample, output in zip(samples, outputs):
-            predicted = icd10.parse_codes(output, pattern)  # every entry, as the reference counts
-            distinct = icd10.unique_codes(predicted)
+        for output, codes, values in zip(outputs, predicted, scored):
             flags = self.base_flags(output)
             flags.update(
-                parse_failed=not predicted,
-                invalid_codes=icd10.invalid_count(predicted),
-                increasing_digits=icd10.increasing_digits(distinct),
+                parse_failed=not codes,
+                invalid_codes=int(values.pop("invalid_codes")),
+                increasing_digits=icd10.increasing_digits(icd10.unique_codes(codes)),
                 format_violation=codes_only_violation(output, pattern, self.settings.codes_prefix_regex),
             )
-            scored = icd10.code_scores(predicted, list(sample.gold))
-            metrics = {k: v for k, v in scored.items() if k in self.spec.metrics}
-            scores.append(Score(parsed=predicted, metrics=metrics, flags=flags))
+            metrics = {k: v for k, v in values.items() if k in self.spec.metrics}
+            scores.append(Score(parsed=codes, metrics=metrics, flags=flags))
         return scores

@@ -11,8 +11,10 @@ changed setting (another BERTScore model or layer, another entity extractor) cha
 family's keys, so only that family is computed again. The family settings are the scorers'
 `describe()` records (library versions included), so an upgraded library rescores too.
 
-The task-specific scores (MedNLI labels, LongHealth letters, ICD-10 sets) are microseconds per
-sample and are computed every time.
+The ICD-10 scores are cached the same way (family "icd10", keyed by the code list's release and
+library version and the parsed code lists), because they need the code list, whose first use
+costs seconds. MedNLI labels and LongHealth letters are microseconds per sample and are
+computed every time.
 """
 
 from __future__ import annotations
@@ -104,6 +106,23 @@ class Scorers:
             predictions,
             references,
             lambda p, r: entity_scores(p, r, self.entities),
+        )
+
+    def icd10_pairs(self, predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> PairScores:
+        """`icd10.sample_scores` per (predicted codes, gold codes) pair. Cached like the text
+        metrics because validity and chapters need the ICD-10-CM code list, whose first use
+        parses a 40 MB file: a rerun served from the cache never loads it."""
+        from cluebench.metrics import icd10
+
+        def compute(preds: Sequence[str], golds: Sequence[str]) -> PairScores:
+            return [icd10.sample_scores(json.loads(p), json.loads(g)) for p, g in zip(preds, golds)]
+
+        return self._cached(
+            "icd10",
+            icd10.library_info(),
+            [json.dumps(list(p)) for p in predicted],
+            [json.dumps(list(g)) for g in gold],
+            compute,
         )
 
     def _key(self, family: str, settings: dict, prediction: str, reference: str) -> str:
