@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from cluebench.datasets import DATA_FILES, DEMO_DIR, data_source_description, demo_path, resolve_dataset
-from cluebench.datasets.readers._discharge_notes import NOTE_BANNER
+from cluebench.datasets.readers._demo_notes import NOTE_BANNER
 from cluebench.datasets.readers.longhealth import DEMO_ROWS as LONGHEALTH_DEMO
 from cluebench.errors import DataError
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cluebench.datasets._demo import write_text
 from cluebench.datasets.readers import demo_writer, reader
-from cluebench.datasets.readers._discharge_notes import NOTES, note_text
+from cluebench.datasets.readers._demo_notes import NOTES, note_text
 from cluebench.datasets._io import (
     IdRegistry,
     decode_utf8,
@@ -114,7 +114,7 @@ def read_medisumcode(path: Path, raw: bytes) -> list[dict]:
 
 # --------------------------------------------------------------------------------------------
 # The synthetic demo file: both tasks' files are built from the same invented discharge notes
-# (`_discharge_notes.NOTES`).
+# (`_demo_notes.NOTES`).
 # --------------------------------------------------------------------------------------------
 
 
