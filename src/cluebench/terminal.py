@@ -690,8 +690,9 @@ def format_check_report(results: Sequence[Any], paper_n: dict[str, int] | None =
     notes = [f"{r.task}: {w}" for r in results for w in getattr(r, "warnings", [])]
     if notes:
         out += ["", f"Warnings ({len(notes)}; the files are used as they are):"] + [f"  {n}" for n in notes]
-    if any(r.task == "longhealth" and r.rows is not None for r in results):
-        out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
+    counted = [f"({r.task} {r.rows_note})" for r in results if r.rows is not None and getattr(r, "rows_note", None)]
+    if counted:  # a reader whose rows are not what the paper's n counts says so
+        out += ["", *counted]
     bad = sum(not r.ok for r in results)
     out += ["", f"{len(results) - bad} of {len(results)} task files found and valid."]
     return "\n".join(out)
