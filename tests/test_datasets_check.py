@@ -47,6 +47,7 @@ def test_statuses_rows_problems_and_report(tmp_path):
     assert str(tmp_path / DATA_FILES["mednli"]) in mednli_line
     assert "Problems:" in lines
     assert lines[-1] == "2 of 6 task files found and valid."
+    assert not any("rows are" in line for line in lines)  # no reader with a rows note was read
 
 
 def test_pinned_checksum_mismatch_is_malformed(tmp_path):
@@ -92,3 +93,6 @@ def test_ambiguous_longhealth_question_is_a_warning_not_a_failure(tmp_path):
     assert "Warnings (1; the files are used as they are):" in report
     assert "longhealth: patient_01.questions[0].correct: 'Warfarin' is contained in options A, C" in report
     assert "1 of 1 task files found and valid." in report
+    # the reader says what a row is (a patient, while the paper's n counts questions)
+    assert result.rows_note == "rows are patients; the paper's n counts questions"
+    assert "(longhealth rows are patients; the paper's n counts questions)" in report.splitlines()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from cluebench.datasets import DATA_FILES, DEMO_DIR, data_source_description, demo_path, resolve_dataset
+from cluebench.datasets.readers._demo_notes import NOTE_BANNER
+from cluebench.datasets.readers.longhealth import DEMO_ROWS as LONGHEALTH_DEMO
 from cluebench.errors import DataError
 
 EXPECTED_ROWS = {"mednli": 20, "meqsum": 20, "problem_summary": 12, "longhealth": 3, "medisumqa": 10,
@@ -41,9 +45,8 @@ def test_demo_markers():
     assert "SYNTHETIC" in (DEMO_DIR / "README.txt").read_text().splitlines()[0]
     assert all(r["id"].startswith("SYNTHETIC-") for t in ("mednli", "meqsum", "problem_summary", "medisumqa")
                for r in resolve_dataset(t, None).rows)
-    banner = load_generator().NOTE_BANNER
-    assert all(r["text"].startswith(banner) for r in resolve_dataset("medisumcode", None).rows)
-    assert all(r["discharge_summary"].startswith(banner) for r in resolve_dataset("medisumqa", None).rows)
+    assert all(r["text"].startswith(NOTE_BANNER) for r in resolve_dataset("medisumcode", None).rows)
+    assert all(r["discharge_summary"].startswith(NOTE_BANNER) for r in resolve_dataset("medisumqa", None).rows)
     assert all(r["name"].startswith("SYNTHETIC") for r in resolve_dataset("longhealth", None).rows)
 
 
@@ -51,6 +54,16 @@ def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
     load_generator().main(tmp_path)
     for rel in DATA_FILES.values():
         assert (tmp_path / rel).read_bytes() == (DEMO_DIR / rel).read_bytes(), rel
+
+
+def test_the_readme_command_regenerates_the_set(tmp_path):
+    """`python src/cluebench/datasets/demo/make_demo.py OUT_DIR`, as demo/README.txt says."""
+    done = subprocess.run([sys.executable, str(DEMO_DIR / "make_demo.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert str(tmp_path) in done.stdout
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*")) == sorted(DATA_FILES.values())
+    assert all((tmp_path / rel).read_bytes() == (DEMO_DIR / rel).read_bytes() for rel in DATA_FILES.values())
 
 
 def test_demo_icd_codes_are_valid_dotless_icd10cm():
@@ -61,11 +74,10 @@ def test_demo_icd_codes_are_valid_dotless_icd10cm():
 
 
 def test_demo_longhealth_is_short_and_answer_locations_point_at_the_evidence():
-    gen = load_generator()
     for patient in resolve_dataset("longhealth", None).rows:
         assert len(patient["texts"]) == 4 and len(patient["questions"]) == 3
         assert all(130 <= len(t.split()) <= 300 for t in patient["texts"].values())
-        spec = gen.LONGHEALTH[patient["id"]]
+        spec = LONGHEALTH_DEMO[patient["id"]]
         for q, (_, options, correct, evidence) in zip(patient["questions"], spec["questions"]):
             assert q["correct"] == options[correct] and q["correct_letter"] == "ABCDE"[correct]
             for text_id, span in q["answer_location"].items():

@@ -155,3 +155,19 @@ def test_model_slug_is_deterministic() -> None:
     assert model_slug(None) == "default-smollm2-135m-instruct"
     assert model_slug("llamacpp:/models/Meditron-7B.Q4_K_M.gguf") == "llamacpp-meditron-7b.q4_k_m"
     assert model_slug("openai:meta-llama/Llama-3-8B-Instruct") == "openai-llama-3-8b-instruct"
+
+
+def test_the_truncation_warning_names_what_the_prompts_were_cut_to_fit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, fake_calls: list
+) -> None:
+    """LongHealth's prompts are cut to its budgets, below the 4,096-token context (the fake
+    backend counts characters); a long note cut to a small context says the context."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="cluebench.run.runner")
+    run(settings(tmp_path / "lh", tasks=["longhealth"], limit=1, longhealth_budget=3000, longhealth_budget_23=3500))
+    assert "longhealth: " in caplog.text and "cut to fit the 3000- and 3500-token prompt budgets (" in caplog.text
+    assert "-token context" not in caplog.text
+    caplog.clear()
+    run(settings(tmp_path / "code", tasks=["medisumcode"], limit=1, backend=BackendOptions(n_ctx=1500)))
+    assert "medisumcode: " in caplog.text and "cut to fit the 1500-token context (" in caplog.text

@@ -1,10 +1,13 @@
 """Adding a task touches exactly three files (README, "Architecture"): a protocol section, a task
-file `cluebench/tasks/<id>.py` and a reader file `cluebench/datasets/readers/<id>.py`. This test
-adds a toy task through exactly those (written to temporary folders that extend the packages) and
-runs it end to end with `clue run`'s and `clue score`'s own code: no table anywhere else is edited."""
+file `cluebench/tasks/<id>.py` and a reader file `cluebench/datasets/readers/<id>.py` (which also
+holds the task's demo rows and their writer). This test adds a toy task through exactly those
+(written to temporary folders that extend the packages) and runs it end to end with `clue run`'s
+and `clue score`'s own code, on given data and on its own demo file: no table anywhere else is
+edited."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import textwrap
@@ -12,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+import cluebench.datasets.dataset as dataset_module
 import cluebench.datasets.readers as readers_pkg
 import cluebench.tasks as tasks_pkg
+from cluebench.datasets import DATA_FILES, DEMO_DIR
 from cluebench.protocol import protocol_path
 from cluebench.run.runner import RunSettings, run
 from cluebench.run.score import score_predictions
@@ -59,12 +64,23 @@ class ToyTask(FewShotTask):
 TOY_READER = '''
 import json
 
-from cluebench.datasets.readers import reader
+from cluebench.datasets._demo import MARK, write_text
+from cluebench.datasets.readers import demo_writer, reader
 
 
 @reader("toy", obtain="the toy set is made up; put it at {path}")
 def read_toy(path, raw):
     return [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+
+
+DEMO_ROWS = [("What is seven?", "7"), ("Name the colour of snow.", "white"), ("Say yes.", "yes"),
+             ("What is one plus one?", "2"), ("Spell cat.", "cat")]
+
+
+@demo_writer("toy")
+def write_demo(path):
+    rows = [{"id": f"{MARK}-toy-{i}", "question": q, "answer": a} for i, (q, a) in enumerate(DEMO_ROWS)]
+    write_text(path, "".join(json.dumps(r) + "\\n" for r in rows))
 '''
 
 
@@ -79,6 +95,7 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
         monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(folder)])
     monkeypatch.setattr(registry, "_TASKS", dict(registry._TASKS))
     monkeypatch.setattr(readers_pkg, "_ENTRIES", dict(readers_pkg._ENTRIES))
+    monkeypatch.setattr(readers_pkg, "_DEMOS", dict(readers_pkg._DEMOS))
     for module in ("cluebench.tasks.toy", "cluebench.datasets.readers.toy"):
         monkeypatch.delitem(sys.modules, module, raising=False)
     data = tmp_path / "data"
@@ -117,6 +134,32 @@ def test_a_toy_task_runs_through_its_three_files(toy: dict, tmp_path: Path, fake
     by_ids = tmp_path / "ids.jsonl"
     by_ids.write_text("".join(json.dumps({"id": r["id"], "prediction": r["reference"]}) + "\n" for r in rows))
     assert score_predictions("toy", by_ids, toy["data"], protocol=toy["protocol"])["metrics"]["exact"] == 100.0
+
+
+def test_the_toy_task_brings_its_demo_rows_to_the_demo_set(
+    toy: dict, tmp_path: Path, fake_calls: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make_demo.py` writes the toy's demo file with the six tasks', through the toy's own
+    `@demo_writer`; with no data directory `clue run` then falls back to it as synthetic data."""
+    spec = importlib.util.spec_from_file_location("make_demo", DEMO_DIR / "make_demo.py")
+    make_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_demo)
+    demo = make_demo.main(tmp_path / "demo", protocol=toy["protocol"])
+    written = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*.*"))
+    assert written == sorted([*DATA_FILES.values(), "toy/toy.jsonl"])
+    assert (demo / "mednli" / "mli_test_v1.jsonl").read_bytes() == (DEMO_DIR / "mednli" / "mli_test_v1.jsonl").read_bytes()
+
+    monkeypatch.setattr(dataset_module, "DEMO_DIR", demo)
+    monkeypatch.delenv("CLUE_DATA_DIR", raising=False)
+    outcome = run(RunSettings(model="fake:demo", tasks=["toy"], protocol=toy["protocol"], out=tmp_path / "run",
+                              progress=False, write_report=False))
+    entry = outcome.results["tasks"]["toy"]
+    assert entry["data"]["synthetic"] is True and entry["data"]["path"] == str(demo / "toy" / "toy.jsonl")
+    assert entry["n"] == 4 and len(entry["shot_ids"]) == 1
+    rows = [json.loads(line) for line in (outcome.out / "toy" / "samples.jsonl").read_text().splitlines()]
+    assert {r["id"] for r in rows} | set(entry["shot_ids"]) == {f"SYNTHETIC-toy-{i}" for i in range(5)}
+    answers = {f"SYNTHETIC-toy-{i}": a for i, a in enumerate(["7", "white", "yes", "2", "cat"])}
+    assert all(r["reference"] == answers[r["id"]] and r["input"].startswith("TOY: ") for r in rows)
 
 
 def test_a_protocol_task_without_a_task_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The run files' records, typed: one home for every field of samples.jsonl and results.json.
+"""The run files' records, typed: one home for every field of samples.jsonl, results.json and
+config.json, and for the checks a file's content passes before anything reads it.
 
 The runner writes these records and analysis and report read them (through
-:class:`cluebench.analysis.runfiles.Run`) (``docs/run-files.md`` is
+:class:`cluebench.analysis.runfiles.Run`, or :func:`as_samples` / :func:`as_task_result` for rows
+still in memory) by attribute, never as loose dicts (``docs/run-files.md`` is
 checked against the field lists here by ``tests/test_records.py``). Reading is lenient about what
 older runs lack (a missing optional field takes its default) and strict about what nobody wrote:
 a key that is not a field of the record, or a value of the wrong JSON type (an object where a
@@ -16,7 +18,9 @@ when a field changes meaning, not when one is added.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +57,9 @@ class SampleRecord:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls, obj: dict, path: str | Path = "samples.jsonl", line: int | None = None) -> SampleRecord:
+    def from_dict(cls, obj: Any, path: str | Path = "samples.jsonl", line: int | None = None) -> SampleRecord:
+        if not isinstance(obj, dict) or "id" not in obj:
+            raise DataError(path, "expected a JSON object with an 'id'", line=line, field="id")
         return cls(**_known(cls, obj, path, line))
 
 
@@ -89,8 +95,13 @@ class TaskResult:
         }
 
     @classmethod
-    def from_dict(cls, obj: dict, path: str | Path = "results.json", where: str = "") -> TaskResult:
-        return cls(**_known(cls, obj, path, None, where))
+    def from_dict(cls, obj: Any, path: str | Path = "results.json", where: str = "") -> TaskResult:
+        if not isinstance(obj, dict):
+            raise DataError(path, f"expected an object, got {_json_type(obj)}", field=where or None)
+        values = _known(cls, obj, path, None, where)
+        for name, value in values.get("metrics", {}).items():
+            _check_metric(value, path, f"{where}.metrics.{name}" if where else f"metrics.{name}")
+        return cls(**values)
 
 
 _TASK_REQUIRED = {"level", "headline", "n", "n_failed", "n_truncated", "metrics", "errors"}
@@ -122,14 +133,9 @@ class ResultsFile:
         return out
 
     @classmethod
-    def from_dict(cls, obj: dict, path: str | Path = "results.json") -> ResultsFile:
-        values = _known(cls, obj, path, None)
+    def from_dict(cls, obj: Any, path: str | Path = "results.json") -> ResultsFile:
+        values = _known(cls, _object(obj, path), path, None)
         tasks = values.get("tasks") or {}
-        if not isinstance(tasks, dict):
-            raise DataError(path, "expected an object of task id: results", field="tasks")
-        for t, entry in tasks.items():
-            if not isinstance(entry, dict):
-                raise DataError(path, f"expected an object, got {_json_type(entry)}", field=f"tasks.{t}")
         values["tasks"] = {t: TaskResult.from_dict(entry, path, f"tasks.{t}") for t, entry in tasks.items()}
         return cls(**values)
 
@@ -154,6 +160,9 @@ class ConfigFile:
     backend_options: dict[str, Any] = field(default_factory=dict)
     longhealth_budget: int | None = None
     longhealth_budget_23: int | None = None
+    # the two below are left out of to_dict when absent (runs from before they were written)
+    full: bool | None = None  # `--full`: the paper's sizes on the demo set
+    demo: dict[str, dict] | None = None  # task -> the demo sizes used (TaskResult.demo)
     scoring: dict[str, Any] = field(default_factory=dict)
     data_protection: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
@@ -162,14 +171,51 @@ class ConfigFile:
     other: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "other"}
+        out = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "other" and (getattr(self, f.name) is not None or f.name not in _CONFIG_OPTIONAL)
+        }
         return out | self.other
 
     @classmethod
-    def from_dict(cls, obj: dict, path: str | Path = "config.json") -> ConfigFile:
+    def from_dict(cls, obj: Any, path: str | Path = "config.json") -> ConfigFile:
+        obj = _object(obj, path)
         names = set(field_names(cls)) - {"other"}
         known = _known(cls, {k: v for k, v in obj.items() if k in names}, path, None)
         return cls(**known, other={k: v for k, v in obj.items() if k not in names})
+
+
+_CONFIG_OPTIONAL = {"full", "demo"}
+
+
+def as_samples(samples: Iterable[SampleRecord | Mapping[str, Any]]) -> list[SampleRecord]:
+    """Records of samples however they came: read from samples.jsonl (records already) or built in
+    memory as the file's rows (the runner's rows before it writes them, a test's rows), each
+    row checked as a line of the file is."""
+    return [s if isinstance(s, SampleRecord) else SampleRecord.from_dict(dict(s)) for s in samples]
+
+
+def as_task_result(entry: TaskResult | Mapping[str, Any]) -> TaskResult:
+    """A task's results as a record, from the record or from a results.json-shaped entry (the
+    runner's summary before it is written, the published values, a test's entry)."""
+    return entry if isinstance(entry, TaskResult) else TaskResult.from_dict(dict(entry))
+
+
+def _object(obj: Any, path: str | Path) -> dict:
+    """A run file's top level, which is a JSON object."""
+    if not isinstance(obj, dict):
+        raise DataError(path, f"expected a JSON object, got {_json_type(obj)}")
+    return obj
+
+
+def _check_metric(value: dict, path: str | Path, key: str) -> None:
+    """A task's metric: {"mean": number or null, "ci": [low, high] or null}."""
+    for name, allowed in (("mean", (int, float)), ("ci", (list,))):
+        item = value.get(name)
+        if item is not None and (not isinstance(item, allowed) or isinstance(item, bool)):
+            want = "a number" if name == "mean" else "a list"
+            raise DataError(path, f"expected {want} or null, got {_json_type(item)}", field=f"{key}.{name}")
 
 
 def _known(cls: type, obj: dict, path: str | Path, line: int | None, where: str = "") -> dict:
@@ -197,6 +243,7 @@ _JSON_NAMES = {str: "a string", int: "a number", float: "a number", bool: "true/
                list: "a list", dict: "an object", type(None): "null"}
 
 
+@lru_cache(maxsize=None)
 def _allowed(annotation: str) -> tuple[type, ...] | None:
     """The Python types of JSON values a field's annotation allows; None for ``Any``."""
     allowed: list[type] = []

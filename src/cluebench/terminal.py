@@ -22,7 +22,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from cluebench.records import ResultsFile
 
 # ----------------------------------------------------------------------------------------------
 # formatting helpers
@@ -406,13 +409,13 @@ def mean_ci(metric: dict | None, nd: int = 2) -> str:
     return f"{metric['mean']:.{nd}f}{ci}"
 
 
-def demo_banner(results: dict) -> str | None:
+def demo_banner(results: ResultsFile) -> str | None:
     """The warning that numbers come from the bundled synthetic demo set (None for real data)."""
-    demo = [t for t, e in results.get("tasks", {}).items() if (e.get("data") or {}).get("synthetic")]
+    demo = [t for t, e in results.tasks.items() if (e.data or {}).get("synthetic")]
     if not demo:
         return None
-    sized = [t for t in demo if results["tasks"][t].get("demo")]
-    which = "all tasks" if len(demo) == len(results["tasks"]) else ", ".join(demo)
+    sized = [t for t in demo if results.tasks[t].demo]
+    which = "all tasks" if len(demo) == len(results.tasks) else ", ".join(demo)
     sizes = " at the demo's sizes and budgets, not the paper's" if sized else ""
     return (
         f"SYNTHETIC DEMO SET ({which}){sizes}: the numbers show that cluebench works, "
@@ -420,16 +423,16 @@ def demo_banner(results: dict) -> str | None:
     )
 
 
-def results_table(results: dict) -> Any:
+def results_table(results: ResultsFile) -> Any:
     """The run's headline table: at most 80 columns, task names and CIs never cut or wrapped."""
     from rich.table import Table
 
-    variant = results["protocol"].get("variant")
-    protocol = results["protocol"]["id"] + (
+    variant = results.protocol.get("variant")
+    protocol = results.protocol["id"] + (
         f", variant: reasoning on, budget {variant.get('budget')}" if variant else ""
     )
     table = Table(
-        title=f"CLUE results — {results['model']['spec']} (protocol {protocol})",
+        title=f"CLUE results — {results.model['spec']} (protocol {protocol})",
         title_justify="left",
     )
     table.add_column("lvl", justify="right", no_wrap=True)
@@ -437,10 +440,10 @@ def results_table(results: dict) -> Any:
     table.add_column("n", justify="right", no_wrap=True)
     table.add_column("headline", no_wrap=True)
     table.add_column("mean [95% CI]", no_wrap=True)
-    for task_id, t in results["tasks"].items():
-        head = t["headline"]
-        table.add_row(str(t["level"]), task_id, str(t["n"]), head, mean_ci(t["metrics"].get(head)))
-    for name, lvl in results.get("levels", {}).items():
+    for task_id, t in results.tasks.items():
+        head = t.headline
+        table.add_row(str(t.level), task_id, str(t.n), head, mean_ci(t.metrics.get(head)))  # type: ignore[arg-type]
+    for name, lvl in results.levels.items():
         if lvl.get("mean") is not None:
             label = f"Level {name[-1]}" + ("" if lvl.get("complete") else " (partial)")
             mark = "" if lvl.get("comparable", True) else " *"
@@ -450,13 +453,15 @@ def results_table(results: dict) -> Any:
 
 def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     """`clue run`'s closing output: the results table, then the run directory and report."""
+    from cluebench.records import ResultsFile
+
     console = _stdout_console(file=file)
-    results = outcome.results
+    results = ResultsFile.from_dict(outcome.results)
     console.print(results_table(results))
     _print_reasoning(console, results)
     caveats = [
         f"Level {name[-1]}: {r}"
-        for name, lvl in results.get("levels", {}).items()
+        for name, lvl in results.levels.items()
         if lvl.get("mean") is not None
         for r in lvl.get("not_comparable") or []
     ]
@@ -464,7 +469,7 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
         console.print("* not comparable to the published value:")
         for line in caveats:
             console.print(f"  {line}", markup=False)
-    failed = {t: e["n_failed"] for t, e in results["tasks"].items() if e.get("n_failed")}
+    failed = {t: e.n_failed for t, e in results.tasks.items() if e.n_failed}
     if failed:
         console.print(
             f"[red]{sum(failed.values())} samples failed after retries "
@@ -474,7 +479,7 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     banner = demo_banner(results)
     if banner:
         console.print(f"[yellow]{banner}[/yellow]")
-    real = {t: e["data"]["path"] for t, e in results["tasks"].items() if not e["data"]["synthetic"]}
+    real = {t: e.data["path"] for t, e in results.tasks.items() if not e.data["synthetic"]}  # type: ignore[index]
     for task, path in real.items():
         console.print(f"{task} data: {path}")
     console.print(f"run directory: {outcome.out}")
@@ -482,10 +487,10 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
         console.print(f"report: {outcome.report}")
 
 
-def _print_reasoning(console: Any, results: dict) -> None:
+def _print_reasoning(console: Any, results: ResultsFile) -> None:
     """One line per task that carried reasoning: its length and how often it never finished."""
-    for task_id, t in results["tasks"].items():
-        r = t.get("reasoning")
+    for task_id, t in results.tasks.items():
+        r = t.reasoning
         if not r:
             continue
         console.print(
@@ -494,9 +499,9 @@ def _print_reasoning(console: Any, results: dict) -> None:
             f"({r['unfinished_rate']:.1f}%, scored as no answer)"
         )
     errors = [
-        (task_id, t["errors"]["reasoning_in_output"]["count"])
-        for task_id, t in results["tasks"].items()
-        if (t.get("errors") or {}).get("reasoning_in_output", {}).get("count")
+        (task_id, t.errors["reasoning_in_output"]["count"])
+        for task_id, t in results.tasks.items()
+        if t.errors.get("reasoning_in_output", {}).get("count")
     ]
     for task_id, count in errors:
         console.print(
@@ -685,8 +690,9 @@ def format_check_report(results: Sequence[Any], paper_n: dict[str, int] | None =
     notes = [f"{r.task}: {w}" for r in results for w in getattr(r, "warnings", [])]
     if notes:
         out += ["", f"Warnings ({len(notes)}; the files are used as they are):"] + [f"  {n}" for n in notes]
-    if any(r.task == "longhealth" and r.rows is not None for r in results):
-        out += ["", "(longhealth rows are patients; the paper's n counts questions)"]
+    counted = [f"({r.task} {r.rows_note})" for r in results if r.rows is not None and getattr(r, "rows_note", None)]
+    if counted:  # a reader whose rows are not what the paper's n counts says so
+        out += ["", *counted]
     bad = sum(not r.ok for r in results)
     out += ["", f"{len(results) - bad} of {len(results)} task files found and valid."]
     return "\n".join(out)

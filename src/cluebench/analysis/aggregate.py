@@ -8,7 +8,9 @@ it reproduces every published Level 1 / Level 2 within 0.01. A score built on a 
 otherwise than in the paper (BERTScore with another encoder than SciBERT layer 8, the lexicon
 entity F1 in place of UMLS F1) carries the reasons in ``not_comparable``.
 
-Per-sample metrics come from `samples.jsonl` (see docs/run-files.md). LongHealth's sub-task
+Per-sample metrics come from `samples.jsonl` (see docs/run-files.md), read as
+:class:`~cluebench.records.SampleRecord`; the functions that take a task's samples or results
+entries also take them as the file's dicts (the runner's rows before it writes them). LongHealth's sub-task
 metrics are named ``task{k}_<metric>``: they are means over the samples of sub-task k, read from the
 sample's ``task{k}_<metric>`` value or, as the runner writes it, its plain ``<metric>`` value. Its
 headline (``accuracy``) is the mean of the sub-task accuracies, so each sub-task weighs the same
@@ -29,6 +31,7 @@ from cluebench.analysis.bootstrap import (
     multiplicities,
     percentile_ci,
 )
+from cluebench.records import SampleRecord, TaskResult, as_samples, as_task_result
 
 SUBTASK_METRIC = re.compile(r"^task(\d+)_(.+)$")
 
@@ -51,32 +54,26 @@ _RAISED_ONLY = {"context_overflow": True, "empty_answer": False, "content_filter
 RUN_FLAGS = tuple(_RAISED_ONLY)
 
 
-def is_failed(sample: dict) -> bool:
-    return (
-        bool((sample.get("flags") or {}).get("failed")) or sample.get("output") is None
-    )
+def is_failed(sample: SampleRecord) -> bool:
+    return bool(sample.flags.get("failed")) or sample.output is None
 
 
-def sample_value(sample: dict, name: str) -> float:
+def sample_value(sample: SampleRecord, name: str) -> float:
     """The sample's value of metric `name`, NaN when it does not apply (failed, other sub-task)."""
     if is_failed(sample):
         return np.nan
-    metrics = sample.get("metrics") or {}
+    metrics = sample.metrics
     m = SUBTASK_METRIC.match(name)
     if m and name not in metrics:
-        if sample.get("subtask") is None or int(sample["subtask"]) != int(m.group(1)):
+        if sample.subtask is None or int(sample.subtask) != int(m.group(1)):
             return np.nan
         base = m.group(2)
         if base in metrics:
             return _num(metrics[base])
         if base == "parse_failed_rate":
-            return 100.0 * bool((sample.get("flags") or {}).get("parse_failed"))
+            return 100.0 * bool(sample.flags.get("parse_failed"))
         return np.nan
-    if (
-        m
-        and sample.get("subtask") is not None
-        and int(sample["subtask"]) != int(m.group(1))
-    ):
+    if m and sample.subtask is not None and int(sample.subtask) != int(m.group(1)):
         return np.nan
     if name in metrics:
         return _num(metrics[name])
@@ -104,18 +101,18 @@ def headline_components(headline: str, metric_names: Iterable[str]) -> list[str]
     return parts or [headline]
 
 
-def cluster_codes(samples: list[dict]) -> tuple[np.ndarray, list[str]]:
+def cluster_codes(samples: list[SampleRecord]) -> tuple[np.ndarray, list[str]]:
     """Integer code per sample for its `cluster` (its id when absent), in first-seen order."""
     index: dict[str, int] = {}
     codes = np.empty(len(samples), dtype=np.int64)
     for i, s in enumerate(samples):
-        key = str(s.get("cluster") or s.get("id"))
+        key = str(s.cluster or s.id)
         codes[i] = index.setdefault(key, len(index))
     return codes, list(index)
 
 
 def metric_stat(
-    samples: list[dict], codes: np.ndarray, components: list[str]
+    samples: list[SampleRecord], codes: np.ndarray, components: list[str]
 ) -> ClusteredMean:
     values = np.array(
         [[sample_value(s, c) for c in components] for s in samples], dtype=float
@@ -125,25 +122,25 @@ def metric_stat(
 
 
 def headline_stat(
-    samples: list[dict], headline: str, metric_names: Iterable[str]
+    samples: list[SampleRecord], headline: str, metric_names: Iterable[str]
 ) -> ClusteredMean:
     """The task's headline as a clustered statistic (for level CIs and paired comparisons)."""
     codes, _ = cluster_codes(samples)
     return metric_stat(samples, codes, headline_components(headline, metric_names))
 
 
-def sample_flags(samples: Iterable[dict]) -> tuple[str, ...]:
+def sample_flags(samples: Iterable[SampleRecord]) -> tuple[str, ...]:
     """The task flags samples carry, in first-seen order (for files whose task is not known)."""
     seen: dict[str, None] = {}
     for s in samples:
-        for flag, value in (s.get("flags") or {}).items():
+        for flag in s.flags:
             if flag not in _ALWAYS and flag not in _NOT_ERRORS:
                 seen.setdefault(flag, None)
     return tuple(seen)
 
 
 def error_summary(
-    samples: list[dict], error_flags: Iterable[str] | None = None
+    samples: list[SampleRecord] | list[dict], error_flags: Iterable[str] | None = None
 ) -> dict[str, dict[str, float]]:
     """{flag: {count, rate, n}}: rate in percent of the n samples the flag applies to.
 
@@ -153,6 +150,7 @@ def error_summary(
     length_capped, when the request did not fail). `invalid_codes` counts samples with at least
     one invalid code. Flags no sample carries are left out.
     """
+    samples = as_samples(samples)
     task_flags = sample_flags(samples) if error_flags is None else tuple(error_flags)
     out: dict[str, dict[str, float]] = {}
     own = tuple(f for f in task_flags if f not in _ALWAYS)
@@ -160,7 +158,7 @@ def error_summary(
     for flag in ALWAYS_FLAGS + own + extra:
         count = n = 0
         for s in samples:
-            flags = s.get("flags") or {}
+            flags = s.flags
             if flag in _RAISED_ONLY:
                 if not _RAISED_ONLY[flag] and is_failed(s):
                     continue
@@ -168,7 +166,7 @@ def error_summary(
             elif flag == "failed":
                 value = is_failed(s)
             elif flag == "length_capped" and flag not in flags:
-                value = s.get("finish_reason") == "length"
+                value = s.finish_reason == "length"
             elif flag in _ALWAYS:
                 value = flags.get(flag, False)
             else:
@@ -180,14 +178,14 @@ def error_summary(
         if flag in _RAISED_ONLY and not count:
             continue
         if n and (
-            flag in _ALWAYS or any(flag in (s.get("flags") or {}) for s in samples)
+            flag in _ALWAYS or any(flag in s.flags for s in samples)
         ):
             out[flag] = {"count": count, "rate": 100.0 * count / n, "n": n}
     return out
 
 
 def summarize_task(
-    samples: list[dict],
+    samples: list[SampleRecord] | list[dict],
     *,
     level: int,
     headline: str,
@@ -198,10 +196,11 @@ def summarize_task(
 ) -> dict:
     """results.json's entry for one task: n, failures, metric means with 95% cluster-bootstrap CIs,
     error rates. All metrics share one set of bootstrap replicates (one seeded draw per task)."""
+    samples = as_samples(samples)
     names = list(dict.fromkeys([headline, *metric_names]))
     codes, _ = cluster_codes(samples)
     n_failed = sum(is_failed(s) for s in samples)
-    n_truncated = sum(bool((s.get("flags") or {}).get("truncated")) for s in samples)
+    n_truncated = sum(bool(s.flags.get("truncated")) for s in samples)
     metrics: dict[str, dict] = {}
     if samples:
         mult = multiplicities(
@@ -238,9 +237,9 @@ def _mean_of(metrics: dict, name: str | None) -> float | None:
     return None if not isinstance(m, dict) else m.get("mean")
 
 
-def _bertscore_reason(entry: dict) -> str | None:
+def _bertscore_reason(entry: TaskResult) -> str | None:
     """Why this task's BERTScore is not the paper's, or None when it is."""
-    info = (entry.get("scorers") or {}).get("bertscore")
+    info = (entry.scorers or {}).get("bertscore")
     if not info:
         return f"BERTScore encoder not recorded (the paper's: {PAPER_BERTSCORE})"
     if info.get("paper_setting"):
@@ -249,7 +248,9 @@ def _bertscore_reason(entry: dict) -> str | None:
             f"not the paper's {PAPER_BERTSCORE}")
 
 
-def paper_task_score(entry: dict, wanted: list[str], substitutes: dict[str, str] | None = None) -> dict:
+def paper_task_score(
+    entry: TaskResult | dict, wanted: list[str], substitutes: dict[str, str] | None = None
+) -> dict:
     """The task's part of the paper's level score: the mean of the means of `wanted` metrics.
 
     A wanted metric the entry lacks is replaced by its stand-in from `substitutes` (``umls_f1`` ->
@@ -258,7 +259,8 @@ def paper_task_score(entry: dict, wanted: list[str], substitutes: dict[str, str]
     the metrics found (None when none is), and a missing metric is itself a reason.
     """
     substitutes = substitutes or {}
-    metrics = entry.get("metrics") or {}
+    entry = as_task_result(entry)
+    metrics = entry.metrics
     used, values, missing = [], [], []
     substituted: dict[str, str] = {}
     for name in wanted:
@@ -272,7 +274,7 @@ def paper_task_score(entry: dict, wanted: list[str], substitutes: dict[str, str]
         values.append(float(_mean_of(metrics, chosen)))  # type: ignore[arg-type]
     reasons = []
     for paper_name, ours in substituted.items():
-        extractor = ((entry.get("scorers") or {}).get("entities") or {}).get("extractor") or "lexicon"
+        extractor = ((entry.scorers or {}).get("entities") or {}).get("extractor") or "lexicon"
         reasons.append(f"{ours} ({extractor} entity extractor) stands in for the paper's {paper_name} "
                        "(scispaCy UMLS linker)")
     if any(n.startswith("bertscore") for n in used) and (why := _bertscore_reason(entry)):
@@ -289,7 +291,7 @@ def paper_task_score(entry: dict, wanted: list[str], substitutes: dict[str, str]
 
 
 def level_scores(
-    tasks: dict[str, dict], levels: dict[str, list[str]], paper: dict | None = None
+    tasks: dict[str, TaskResult] | dict[str, dict], levels: dict[str, list[str]], paper: dict | None = None
 ) -> dict:
     """The paper's Level 1 / Level 2: {"level1": {"mean", "tasks", "complete", "task_scores",
     "comparable", "not_comparable"}, ...}. `tasks` are results.json task entries; each one's
@@ -302,10 +304,10 @@ def level_scores(
         scores: dict[str, float] = {}
         reasons: list[str] = []
         for task in members:
-            entry = tasks.get(task)
-            if not entry:
+            if not tasks.get(task):
                 continue
-            part = entry.get("paper_score") or (
+            entry = as_task_result(tasks[task])
+            part = entry.paper_score or (
                 paper_task_score(entry, list((paper or {}).get("metrics", {}).get(task) or []),
                                  (paper or {}).get("substitutes"))
                 if paper and task in (paper.get("metrics") or {}) else None
@@ -328,7 +330,7 @@ def level_scores(
     return out
 
 
-def level_averages(tasks: dict[str, dict], levels: dict[str, list[str]]) -> dict:
+def level_averages(tasks: dict[str, TaskResult] | dict[str, dict], levels: dict[str, list[str]]) -> dict:
     """Headline-only level averages (results.json ``headline_levels``; *not* the paper's level
     score, see :func:`level_scores`): {"level1": {"mean", "tasks", "complete"}, ...}, the mean of
     the headline means of the level's tasks that were run; `complete` is False when one of them
@@ -338,7 +340,7 @@ def level_averages(tasks: dict[str, dict], levels: dict[str, list[str]]) -> dict
         values, run = [], []
         for task in members:
             entry = tasks.get(task)
-            mean = _headline_mean(entry) if entry else None
+            mean = _headline_mean(as_task_result(entry)) if entry else None
             if mean is not None:
                 values.append(mean)
                 run.append(task)
@@ -350,14 +352,14 @@ def level_averages(tasks: dict[str, dict], levels: dict[str, list[str]]) -> dict
     return out
 
 
-def _headline_mean(entry: dict) -> float | None:
-    metric = (entry.get("metrics") or {}).get(entry.get("headline", ""))
+def _headline_mean(entry: TaskResult) -> float | None:
+    metric = entry.metrics.get(entry.headline or "")
     return None if metric is None else metric.get("mean")
 
 
 def level_ci(
-    samples_by_task: dict[str, list[dict]],
-    entries: dict[str, dict],
+    samples_by_task: dict[str, list[SampleRecord]] | dict[str, list[dict]],
+    entries: dict[str, TaskResult] | dict[str, dict],
     members: list[str],
     *,
     seed: int = 0,
@@ -369,15 +371,14 @@ def level_ci(
     its ``paper_score.metrics``); without them, the task's headline."""
     parts = []
     for task in members:
-        samples = samples_by_task.get(task)
-        entry = entries.get(task)
-        if not samples or not entry:
+        if not samples_by_task.get(task) or not entries.get(task):
             continue
+        samples, entry = as_samples(samples_by_task[task]), as_task_result(entries[task])
         if components and components.get(task):
             codes, _ = cluster_codes(samples)
             stat = metric_stat(samples, codes, components[task])
         else:
-            stat = headline_stat(samples, entry["headline"], list(entry.get("metrics", {})))
+            stat = headline_stat(samples, entry.headline, list(entry.metrics))
         if stat.value() is not None:
             parts.append(stat)
     if not parts:

@@ -39,7 +39,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.paired import holm, is_binary, mcnemar_exact
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
-from cluebench.records import TaskResult
+from cluebench.records import SampleRecord, TaskResult
 from cluebench.util import fmt_number, fmt_p
 
 N_PERM = 10_000
@@ -89,23 +89,23 @@ def _shot_ids(run: Run, task: str) -> list[str] | None:
         return list(entry.shot_ids)
     seen: list[str] = []
     for s in run.samples(task):
-        for sid in s.get("shot_ids") or []:
+        for sid in s.shot_ids:
             if sid not in seen:
                 seen.append(sid)
     return seen if run.samples(task) else None
 
 
 def _match(
-    base: list[dict], cand: list[dict], task: str, notes: list[str]
-) -> list[tuple[dict, dict]]:
+    base: list[SampleRecord], cand: list[SampleRecord], task: str, notes: list[str]
+) -> list[tuple[SampleRecord, SampleRecord]]:
     """Pairs of samples with the same id and prompt hash.
 
     When no shared id has the same prompt hash, the prompts differ systematically (e.g. the models'
     tokenizers cut LongHealth's documents differently); then ids alone pair them, with a note.
     """
-    by_id = {s["id"]: s for s in cand}
-    shared = [(b, by_id[b["id"]]) for b in base if b["id"] in by_id]
-    same = [(b, c) for b, c in shared if b.get("prompt_hash") == c.get("prompt_hash")]
+    by_id = {s.id: s for s in cand}
+    shared = [(b, by_id[b.id]) for b in base if b.id in by_id]
+    same = [(b, c) for b, c in shared if b.prompt_hash == c.prompt_hash]
     differ = len(shared) - len(same)
     if shared and not same:
         notes.append(
@@ -121,7 +121,7 @@ def _match(
 
 
 def _metric_names(
-    base: Run, cand: Run, task: str, pairs: list[tuple[dict, dict]]
+    base: Run, cand: Run, task: str, pairs: list[tuple[SampleRecord, SampleRecord]]
 ) -> tuple[str, list[str]]:
     eb, ec = base.task_result(task) or TaskResult(), cand.task_result(task) or TaskResult()
     headline = eb.headline or ec.headline
@@ -129,8 +129,8 @@ def _metric_names(
     if not listed:  # no results.json entries: use what the samples carry
         seen: dict[str, None] = {}
         for b, c in pairs:
-            for m in b.get("metrics") or {}:
-                if m in (c.get("metrics") or {}):
+            for m in b.metrics:
+                if m in c.metrics:
                     seen[m] = None
         listed = list(seen)
     if not headline:
@@ -139,7 +139,7 @@ def _metric_names(
 
 
 def _paired_values(
-    pairs: list[tuple[dict, dict]], comps: list[str]
+    pairs: list[tuple[SampleRecord, SampleRecord]], comps: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     vb = np.array([[sample_value(b, c) for c in comps] for b, _ in pairs], dtype=float)
     vc = np.array([[sample_value(c, m) for m in comps] for _, c in pairs], dtype=float)
@@ -150,7 +150,7 @@ def _paired_values(
 
 
 def _compare_metric(
-    pairs: list[tuple[dict, dict]],
+    pairs: list[tuple[SampleRecord, SampleRecord]],
     codes: np.ndarray,
     comps: list[str],
     mult: np.ndarray,
@@ -276,7 +276,7 @@ def compare_runs(
         thinking = _reasoning_deltas(base, cand, task)
         if thinking:
             reasoning[task] = thinking
-        if any(s.get("subtask") is not None for s, _ in pairs):
+        if any(s.subtask is not None for s, _ in pairs):
             notes.append(
                 f"{task}: McNemar p-values treat each prompt as independent although a question's "
                 "prompts are correlated (optimistic); the CIs resample whole questions"
@@ -359,7 +359,9 @@ def _reasoning_deltas(base: Run, cand: Run, task: str) -> dict | None:
     }
 
 
-def _error_deltas(base: list[dict], cand: list[dict], flags: list[str] | None) -> dict[str, dict]:
+def _error_deltas(
+    base: list[SampleRecord], cand: list[SampleRecord], flags: list[str] | None
+) -> dict[str, dict]:
     """Rates of each error flag in both runs: the flags their results.json list for the task (in
     that order), or those the samples carry when neither run has a results entry."""
     eb, ec = error_summary(base, flags), error_summary(cand, flags)
@@ -433,7 +435,7 @@ def _levels(
         if reasons is not None:
             why = [f"{t}: {r}" for t in members for r in reasons.get(t, [])]
             for run in (base, cand):  # a level neither run completed ("only 2 of the level's 3 tasks")
-                lvl = run.results.levels.get(key) or {}
+                lvl = run.results.levels.get(key, {})
                 why += [r for r in lvl.get("not_comparable") or [] if r.startswith("only ") and r not in why]
             if missing:
                 why.append(f"not in both runs: {', '.join(missing)}")

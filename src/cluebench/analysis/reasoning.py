@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from cluebench.analysis.aggregate import headline_components, is_failed, sample_value
+from cluebench.records import SampleRecord, as_samples
 
 N_BINS = 4
 
 
-def per_sample_headline(samples: list[dict], headline: str, metric_names: list[str]) -> np.ndarray:
+def per_sample_headline(samples: list[SampleRecord], headline: str, metric_names: list[str]) -> np.ndarray:
     """Each sample's headline value (NaN where it has none); for a headline made of sub-task
     metrics, the one sub-task metric that applies to the sample."""
     comps = headline_components(headline, metric_names)
@@ -32,17 +33,18 @@ def per_sample_headline(samples: list[dict], headline: str, metric_names: list[s
 
 
 def reasoning_summary(
-    samples: list[dict], headline: str, metric_names: list[str], n_bins: int = N_BINS
+    samples: list[SampleRecord] | list[dict], headline: str, metric_names: list[str], n_bins: int = N_BINS
 ) -> dict[str, Any] | None:
-    """results.json's per-task `reasoning` entry; None when no sample carries reasoning tokens."""
+    """results.json's per-task `reasoning` entry; None when no sample carries reasoning tokens.
+    `samples` are records or the runner's rows (samples.jsonl's dicts)."""
     rows = [
-        s for s in samples
-        if not is_failed(s) and isinstance(s.get("reasoning_tokens"), (int, float))
+        s for s in as_samples(samples)
+        if not is_failed(s) and isinstance(s.reasoning_tokens, (int, float))
     ]
     if not rows:
         return None
-    tokens = np.array([float(s["reasoning_tokens"]) for s in rows])
-    unfinished = np.array([bool((s.get("flags") or {}).get("reasoning_unfinished")) for s in rows])
+    tokens = np.array([float(s.reasoning_tokens) for s in rows])  # type: ignore[arg-type]
+    unfinished = np.array([bool(s.flags.get("reasoning_unfinished")) for s in rows])
     values = per_sample_headline(rows, headline, metric_names)
     out: dict[str, Any] = {
         "n": len(rows),

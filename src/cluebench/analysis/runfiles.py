@@ -29,51 +29,14 @@ def read_json(path: Path) -> Any:
         raise DataError(path, f"cannot be read: {e.strerror or e}") from None
 
 
-# The containers of results.json that analysis and report walk into, and the type each must have.
-_RESULTS_SHAPE: dict[str, type] = {
-    "tasks": dict, "model": dict, "protocol": dict, "decoding": dict, "levels": dict,
-}
-_ENTRY_SHAPE: dict[str, type | tuple[type, ...]] = {
-    "metrics": dict, "errors": dict, "data": dict, "scorers": dict, "shot_ids": list,
-    "level": int, "headline": str, "n": int, "n_failed": int,
-}
-
-
-def _expect(path: Path, value: Any, kind: Any, field: str) -> None:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        want = getattr(kind, "__name__", str(kind)).replace("dict", "object")
-        got = type(value).__name__.replace("dict", "object").replace("NoneType", "null")
-        raise DataError(path, f"malformed run file: expected {want}, got {got}", field=field)
-
-
-def check_results(path: Path, results: dict) -> None:
-    """results.json's structure, checked once on load so that analysis and report meet a
-    malformed file as one line naming the field, never as an AttributeError deep inside."""
-    for key, kind in _RESULTS_SHAPE.items():
-        if key in results:
-            _expect(path, results[key], kind, key)
-    for task, entry in (results.get("tasks") or {}).items():
-        _expect(path, entry, dict, f"tasks.{task}")
-        for key, kind in _ENTRY_SHAPE.items():
-            if key in entry and entry[key] is not None:
-                _expect(path, entry[key], kind, f"tasks.{task}.{key}")
-        for group in ("metrics", "errors"):
-            for name, value in (entry.get(group) or {}).items():
-                _expect(path, value, dict, f"tasks.{task}.{group}.{name}")
-                if group == "metrics" and value.get("ci") is not None:
-                    _expect(path, value["ci"], list, f"tasks.{task}.metrics.{name}.ci")
-    for level, value in (results.get("levels") or {}).items():
-        _expect(path, value, dict, f"levels.{level}")
-
-
-def read_samples(path: Path) -> list[dict]:
-    """One task's samples.jsonl, each line checked against :class:`SampleRecord` (a malformed line
-    is an error naming the line and field); the dicts are the lines as written."""
+def _sample_lines(path: Path) -> list[tuple[dict, SampleRecord]]:
+    """One task's samples.jsonl: each line as written and as its checked :class:`SampleRecord`
+    (a malformed line is an error naming the line and field)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(path, f"cannot be read ({e})") from None
-    samples = []
+    out = []
     # Lines end at "\n" only (as in datasets._io.iter_jsonl): a raw U+2028 or "\r" inside a JSON
     # string is part of the value.
     for lineno, line in enumerate(text.split("\n"), 1):
@@ -84,25 +47,24 @@ def read_samples(path: Path) -> list[dict]:
         except (json.JSONDecodeError, RecursionError) as e:
             msg = getattr(e, "msg", "nested too deeply")
             raise DataError(path, f"not valid JSON ({msg})", line=lineno) from None
-        if not isinstance(obj, dict) or "id" not in obj:
-            raise DataError(path, "expected a JSON object with an 'id'", line=lineno, field="id")
-        for key in ("metrics", "flags"):
-            if obj.get(key) is not None and not isinstance(obj[key], dict):
-                raise DataError(path, "malformed run file: expected an object", line=lineno,
-                                field=key)
-        SampleRecord.from_dict(obj, path, lineno)  # every key is a known field
-        samples.append(obj)
-    return samples
+        out.append((obj, SampleRecord.from_dict(obj, path, lineno)))
+    return out
+
+
+def read_samples(path: Path) -> list[dict]:
+    """One task's samples.jsonl, each line checked against :class:`SampleRecord`; the dicts are
+    the lines as written (for tools that pass them on unchanged)."""
+    return [obj for obj, _ in _sample_lines(path)]
+
+
+def read_sample_records(path: Path) -> list[SampleRecord]:
+    """One task's samples.jsonl as records (what analysis and report read)."""
+    return [record for _, record in _sample_lines(path)]
 
 
 def _read_record(path: Path, record: type) -> Any:
     """``path`` (a JSON object) as ``record`` (checked field by field); an absent file is empty."""
-    obj = read_json(path) if path.exists() else {}
-    if not isinstance(obj, dict):
-        raise DataError(path, "expected a JSON object")
-    if record is ResultsFile:
-        check_results(path, obj)
-    return record.from_dict(obj, path)
+    return record.from_dict(read_json(path) if path.exists() else {}, path)
 
 
 @dataclass
@@ -113,7 +75,7 @@ class Run:
     path: Path
     results: ResultsFile
     config: ConfigFile
-    _samples: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+    _samples: dict[str, list[SampleRecord]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> Run:
@@ -149,10 +111,11 @@ class Run:
         entry = self.results.tasks.get(task)
         return entry.to_dict() if entry else None
 
-    def samples(self, task: str) -> list[dict]:
+    def samples(self, task: str) -> list[SampleRecord]:
+        """The task's samples (read once; none when the run has no samples.jsonl for it)."""
         if task not in self._samples:
             path = self.path / task / "samples.jsonl"
-            self._samples[task] = read_samples(path) if path.exists() else []
+            self._samples[task] = read_sample_records(path) if path.exists() else []
         return self._samples[task]
 
     @property

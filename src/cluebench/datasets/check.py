@@ -9,6 +9,7 @@ from typing import Literal
 
 from cluebench.datasets.dataset import DATA_FILES, read_dataset
 from cluebench.datasets.fetch import PUBLIC_SOURCES, credentialed_instructions, expected_sha256
+from cluebench.datasets.readers import reader_entry
 from cluebench.errors import DataError
 
 Status = Literal["found", "missing", "malformed"]
@@ -25,6 +26,8 @@ class CheckResult:
     # What reads but deserves a look (e.g. a LongHealth question whose `correct` text is in two
     # options): the rows' own `warnings`, never a reason to refuse the file.
     warnings: list[str] = field(default_factory=list)
+    # What a row is where it is not what the paper's n counts (the reader's `rows_note`).
+    rows_note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -45,12 +48,15 @@ def check_task(data_dir: Path, task: str) -> CheckResult:
     except DataError as exc:
         return CheckResult(task, path, "malformed", problem=str(exc))
     expected, origin = expected_sha256(Path(data_dir), task)
+    rows_note = reader_entry(task).rows_note
     if expected is not None and expected != ds.sha256:
         problem = (f"sha256 {ds.sha256} differs from the {origin} {expected}; "
                    "re-fetch it with `clue data fetch --force`")
-        return CheckResult(task, path, "malformed", rows=len(ds.rows), problem=problem, sha256=ds.sha256)
+        return CheckResult(task, path, "malformed", rows=len(ds.rows), problem=problem, sha256=ds.sha256,
+                           rows_note=rows_note)
     warnings = [w for row in ds.rows for w in row.get("warnings") or []]
-    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256, warnings=warnings)
+    return CheckResult(task, path, "found", rows=len(ds.rows), sha256=ds.sha256, warnings=warnings,
+                       rows_note=rows_note)
 
 
 def check_data_dir(data_dir: Path, tasks: list[str] | None = None) -> list[CheckResult]:

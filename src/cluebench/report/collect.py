@@ -1,5 +1,8 @@
 """Everything the report shows, gathered from run files into plain dicts (no HTML here).
 
+Run-file content is read through its records (:mod:`cluebench.records`): a task's results are a
+:class:`~cluebench.records.TaskResult`, its samples :class:`~cluebench.records.SampleRecord`.
+
 Reads only run directories (docs/run-files.md) and the protocol file (which tasks are
 credentialed, task levels/headlines for runs whose results.json lacks a task). Never calls a model.
 """
@@ -28,7 +31,7 @@ from cluebench.analysis.published import V3_LABEL, find_published, v3_models, v3
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
 from cluebench.protocol import load_protocol
-from cluebench.records import ConfigFile
+from cluebench.records import ConfigFile, SampleRecord, TaskResult
 
 N_EXAMPLES = 2  # worst and best samples shown per task and run
 MAX_TEXT = 1500  # characters of an input shown before "… N more characters"
@@ -53,24 +56,24 @@ def credentialed_tasks(runs: list[Run]) -> set[str]:
     return out
 
 
-def task_entry(run: Run, task: str) -> dict | None:
+def task_entry(run: Run, task: str) -> TaskResult | None:
     """The task's results.json entry, or one computed from its samples (e.g. an unfinished run)."""
-    entry = run.task_entry(task)
-    if entry:
+    entry = run.task_result(task)
+    if entry is not None:
         return entry
     spec = load_protocol().tasks.get(task)
     samples = run.samples(task)
     if not spec or not samples:
         return None
-    entry = summarize_task(
+    entry = TaskResult.from_dict(summarize_task(
         samples,
         level=spec.level,
         headline=spec.headline,
         metric_names=list(spec.metrics),
-    )
+    ))
     paper = paper_levels()
     if task in paper["metrics"]:
-        entry["paper_score"] = paper_task_score(entry, paper["metrics"][task], paper["substitutes"])
+        entry.paper_score = paper_task_score(entry, paper["metrics"][task], paper["substitutes"])
     return entry
 
 
@@ -105,15 +108,14 @@ def unique_labels(runs: list[Run]) -> list[str]:
     ]
 
 
-def _cell(entry: dict | None, headline: str | None = None) -> dict | None:
-    """A leaderboard cell: the entry's headline mean (LongHealth: the mean of its sub-tasks)."""
-    if not entry:
+def _cell(metrics: dict[str, dict] | None, headline: str, n: int | None) -> dict | None:
+    """A leaderboard cell: the headline's mean among a task's `metrics` (name -> {"mean", "ci"};
+    LongHealth: the mean of its sub-tasks); `n` the samples behind it (None: published)."""
+    if metrics is None:
         return None
-    headline = headline or entry.get("headline") or ""
-    metrics = entry.get("metrics") or {}
     m = metrics.get(headline)
     if m and m.get("mean") is not None:
-        return {"mean": m["mean"], "ci": m.get("ci"), "n": entry.get("n")}
+        return {"mean": m["mean"], "ci": m.get("ci"), "n": n}
     parts = [metrics.get(c, {}).get("mean") for c in headline_components(headline, list(metrics))]
     if parts and all(v is not None for v in parts):
         return {"mean": float(np.mean(parts)), "ci": None, "n": None}
@@ -130,7 +132,10 @@ def leaderboard(
     rows = []
     for run, label in zip(runs, labels):
         entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
-        cells = {t: _cell(entries.get(t)) for t in tasks}
+        cells = {
+            t: _cell(entries[t].metrics, entries[t].headline or "", entries[t].n) if t in entries else None
+            for t in tasks
+        }
         lv = level_scores(entries, levels, paper)
         for key in levels:
             if lv[key]["mean"] is not None:
@@ -139,8 +144,8 @@ def leaderboard(
                     entries,
                     lv[key]["tasks"],
                     seed=seed,
-                    components={t: entries[t]["paper_score"]["metrics"] for t in lv[key]["tasks"]
-                                if (entries[t].get("paper_score") or {}).get("metrics")},
+                    components={t: entries[t].paper_score["metrics"] for t in lv[key]["tasks"]
+                                if (entries[t].paper_score or {}).get("metrics")},
                 )
         rows.append({"label": label, "cells": cells, "levels": lv, "model": run.model, "published": False})
     headlines = {}
@@ -148,7 +153,7 @@ def leaderboard(
         for run in runs:
             e = task_entry(run, t)
             if e:
-                headlines[t] = e.get("headline", "")
+                headlines[t] = e.headline
                 break
         else:
             spec = load_protocol().tasks.get(t)
@@ -166,10 +171,11 @@ def leaderboard(
         for m in v3_models():
             if m.level1 is None and m.level2 is None:
                 continue
-            entries = m.entries()
+            values = m.entries()
             rows.append({
                 "label": m.name,
-                "cells": {t: _cell(entries.get(t), headlines.get(t)) for t in tasks},
+                "cells": {t: _cell(values[t]["metrics"] if t in values else None, headlines.get(t) or "", None)
+                          for t in tasks},
                 "levels": {k: {"mean": m.level(k), "ci": None, "complete": True, "comparable": True,
                                "tasks": list(levels[k]), "not_comparable": []} for k in levels},
                 "model": {"spec": V3_LABEL, "model_id": m.hf_id or ""},
@@ -207,7 +213,7 @@ def published_differences(runs: list[Run], labels: list[str]) -> list[dict]:
         rows = []
         for key, members in levels.items():
             for t in members:
-                mine = (entries.get(t) or {}).get("paper_score") or {}
+                mine = (entries[t].paper_score if t in entries else None) or {}
                 published = theirs[key]["task_scores"].get(t)
                 if mine.get("mean") is None:
                     continue
@@ -304,8 +310,8 @@ def forest_panels(comps: list[dict]) -> list[dict]:
     return panels
 
 
-def per_sample_headline(samples: list[dict], entry: dict) -> np.ndarray:
-    comps = headline_components(entry["headline"], list(entry.get("metrics") or {}))
+def per_sample_headline(samples: list[SampleRecord], entry: TaskResult) -> np.ndarray:
+    comps = headline_components(entry.headline or "", list(entry.metrics))
     vals = np.array([[sample_value(s, c) for c in comps] for s in samples], dtype=float)
     if vals.size == 0:
         return np.array([])
@@ -326,11 +332,11 @@ def _clip(text: Any) -> str:
     return text[:MAX_TEXT] + f"\n… [{len(text) - MAX_TEXT:,} more characters]"
 
 
-def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
+def examples(run: Run, task: str, entry: TaskResult, redact: bool) -> dict:
     """The worst and best answered samples by headline metric (ties broken by id)."""
     samples = [s for s in run.samples(task) if not is_failed(s)]
     vals = per_sample_headline(samples, entry) if samples else np.array([])
-    ok = [(float(v), s["id"], s) for v, s in zip(vals, samples) if np.isfinite(v)]
+    ok = [(float(v), s.id, s) for v, s in zip(vals, samples) if np.isfinite(v)]
     ok.sort(key=lambda x: (x[0], x[1]))
     picked = [("worst", x) for x in ok[:N_EXAMPLES]]
     picked += [("best", x) for x in ok[::-1][:N_EXAMPLES] if x not in ok[:N_EXAMPLES]]
@@ -338,7 +344,7 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
     for kind, (v, sid, s) in picked:
         flags = [
             k if isinstance(f, bool) else f"{k}={f}"
-            for k, f in (s.get("flags") or {}).items()
+            for k, f in s.flags.items()
             if f and k != "answer_survived"
         ]
         out.append(
@@ -346,13 +352,13 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
                 "kind": kind,
                 "id": sid,
                 "value": v,
-                "input": None if redact else _clip(s.get("input")),
-                "reference": None if redact else _clip(s.get("reference")),
-                "output": None if redact else _clip(s.get("output")),
-                "reasoning": None if redact else _clip(s.get("reasoning")),
-                "reasoning_tokens": s.get("reasoning_tokens"),
-                "parsed": None if redact else _clip(s.get("parsed")),
-                "metrics": s.get("metrics") or {},
+                "input": None if redact else _clip(s.input),
+                "reference": None if redact else _clip(s.reference),
+                "output": None if redact else _clip(s.output),
+                "reasoning": None if redact else _clip(s.reasoning),
+                "reasoning_tokens": s.reasoning_tokens,
+                "parsed": None if redact else _clip(s.parsed),
+                "metrics": s.metrics,
                 "flags": flags,
             }
         )
@@ -362,27 +368,14 @@ def examples(run: Run, task: str, entry: dict, redact: bool) -> dict:
 def truncation(run: Run, task: str) -> dict:
     samples = run.samples(task)
     n = len(samples)
-    trunc = [s for s in samples if (s.get("flags") or {}).get("truncated")]
-    dropped = [int((s.get("flags") or {}).get("tokens_dropped") or 0) for s in trunc]
-    survived = [
-        bool((s.get("flags") or {}).get("answer_survived", True)) for s in trunc
-    ]
+    trunc = [s for s in samples if s.flags.get("truncated")]
+    dropped = [int(s.flags.get("tokens_dropped") or 0) for s in trunc]
+    survived = [bool(s.flags.get("answer_survived", True)) for s in trunc]
     capped = sum(
-        1
-        for s in samples
-        if (s.get("flags") or {}).get("length_capped")
-        or s.get("finish_reason") == "length"
+        1 for s in samples if s.flags.get("length_capped") or s.finish_reason == "length"
     )
-    pt = [
-        s["prompt_tokens"]
-        for s in samples
-        if isinstance(s.get("prompt_tokens"), (int, float))
-    ]
-    ct = [
-        s["completion_tokens"]
-        for s in samples
-        if isinstance(s.get("completion_tokens"), (int, float))
-    ]
+    pt = [s.prompt_tokens for s in samples if isinstance(s.prompt_tokens, (int, float))]
+    ct = [s.completion_tokens for s in samples if isinstance(s.completion_tokens, (int, float))]
     return {
         "n": n,
         "truncated": len(trunc),
@@ -407,11 +400,10 @@ def error_rows(
     for t in tasks:
         for run, label in zip(runs, labels):
             e = task_entry(run, t)
-            if not e:
+            if e is None:
                 continue
-            errs = e.get("errors") or {}
-            seen.update(errs)
-            rows.append({"label": label, "task": t, "n": e.get("n"), "errors": errs})
+            seen.update(e.errors)
+            rows.append({"label": label, "task": t, "n": e.n, "errors": e.errors})
     # every task's own flags, in the order the tasks list them (results.json keeps that order)
     order = list(ALWAYS_FLAGS) + [f for r in rows for f in r["errors"]]
     flags = [f for f in dict.fromkeys(order) if f in seen]
@@ -424,9 +416,9 @@ def reasoning_rows(runs: list[Run], labels: list[str], tasks: list[str]) -> list
     rows = []
     for t in tasks:
         for run, label in zip(runs, labels):
-            e = task_entry(run, t) or {}
-            if e.get("reasoning"):
-                rows.append({"label": label, "task": t, "reasoning": e["reasoning"]})
+            e = task_entry(run, t)
+            if e is not None and e.reasoning:
+                rows.append({"label": label, "task": t, "reasoning": e.reasoning})
     return rows
 
 

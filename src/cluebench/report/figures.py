@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cluebench.records import TaskResult
+
 PALETTE = [
     "#0072B2",
     "#E69F00",
@@ -178,7 +180,7 @@ def box_strip(
 
 
 def dot_ci(
-    labels: list[str], metrics: list[str], entries: list[dict], task: str
+    labels: list[str], metrics: list[str], entries: list[TaskResult], task: str
 ) -> str:
     """Proportions (0/100 metrics) per run as dots with 95% CIs, one row group per metric."""
     k = len(labels)
@@ -189,7 +191,7 @@ def dot_ci(
     ticks, names = [], []
     for metric in metrics:
         for i in range(k):
-            m = (entries[i].get("metrics") or {}).get(metric) or {}
+            m = entries[i].metrics.get(metric) or {}
             if m.get("mean") is not None:
                 c = run_colour(i)
                 lo, hi = m["ci"] if m.get("ci") else (m["mean"], m["mean"])

@@ -14,6 +14,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cluebench import __version__
+from cluebench.records import TaskResult
 from cluebench.report import collect, figures
 from cluebench.util import fmt_number, fmt_p, write_text_atomic
 
@@ -51,19 +52,19 @@ def _env() -> Environment:
 
 
 def _distribution_figure(
-    task: str, labels: list[str], runs, entries: list[dict | None]
+    task: str, labels: list[str], runs, entries: list[TaskResult | None]
 ) -> str | None:
-    present = [(lab, run, e) for lab, run, e in zip(labels, runs, entries) if e]
+    present = [(lab, run, e) for lab, run, e in zip(labels, runs, entries) if e is not None]
     if not present:
         return None
-    headline = present[0][2]["headline"]
+    headline = present[0][2].headline
     values = [
         collect.per_sample_headline(run.samples(task), e) for _, run, e in present
     ]
     finite = (
         np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
     )
-    metric_names = list(present[0][2].get("metrics") or {})
+    metric_names = list(present[0][2].metrics)
     binary = finite.size > 0 and bool(np.all((finite == 0) | (finite == 100)))
     if binary or finite.size == 0:
         comps = collect.headline_components(headline, metric_names)

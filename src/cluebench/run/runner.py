@@ -28,7 +28,7 @@ from cluebench.run.environment import environment
 from cluebench.run.reasoning import Answer, ReasoningPolicy, answer_of, resolve, validate
 from cluebench.run.store import ResponseStore, messages_hash, text_hash
 from cluebench.tasks.base import Sample, Task
-from cluebench.tasks.registry import get_task
+from cluebench.tasks.registry import get_task, resolve_task_class
 from cluebench.tasks.scorers import Scorers
 from cluebench.terminal import PendingRequest, RunProgress, TaskPlan, note
 
@@ -222,6 +222,28 @@ class _Prepared:
     demo: dict | None
 
 
+def _build_task(
+    task_id: str, protocol: Protocol, settings: RunSettings, demo: dict | None
+) -> tuple[Task, dict[str, Any]]:
+    """The task and the constructor options its own `run_options` draws from the run settings
+    and the demo sizes (`demo`: None on real data or with --full)."""
+    options = resolve_task_class(task_id, protocol).run_options(settings, demo)
+    return get_task(task_id, protocol, **options), options
+
+
+def _cut_to(cut: list[Sample], context_length: int) -> str:
+    """What the cut prompts were fitted to, as the warning names it: the model's context, or the
+    task's own prompt budgets (LongHealth's, the demo's smaller ones included) where lower."""
+    budgets = sorted({s.truncation.budget for s in cut if s.truncation.budget is not None})
+    limits = []
+    if budgets:
+        sizes = "- and ".join(str(b) for b in budgets)
+        limits.append(f"the {sizes}-token prompt budget{'s' if len(budgets) > 1 else ''}")
+    if not budgets or any(s.truncation.budget is None for s in cut):
+        limits.append(f"the {context_length}-token context")
+    return " or ".join(limits)
+
+
 def _prepare(
     task_id: str,
     dataset: Any,
@@ -236,14 +258,7 @@ def _prepare(
 
     demo = demo_settings(task_id) if dataset.synthetic and not settings.full else None
     limit = settings.limit if settings.limit is not None else (demo or {}).get("limit")
-    options: dict[str, Any] = {}
-    if task_id == "longhealth":
-        options = {
-            "budget_subtask1": settings.longhealth_budget or (demo or {}).get("budget_subtask1"),
-            "budget_subtask23": settings.longhealth_budget_23 or (demo or {}).get("budget_subtask23"),
-            "repeats": (demo or {}).get("repeats"),
-        }
-    task = get_task(task_id, protocol, **options)
+    task, options = _build_task(task_id, protocol, settings, demo)
     budget = BackendBudget(backend)
     samples, shot_ids = task.build_samples(dataset.rows, budget, limit)
     cap = (demo or {}).get("max_new_tokens")
@@ -254,9 +269,9 @@ def _prepare(
     over = [s for s in samples if not s.truncation.fits]
     if cut or over:
         log.warning(
-            "%s: %d of %d prompts cut to fit the %d-token context (%d tokens of documents "
+            "%s: %d of %d prompts cut to fit %s (%d tokens of documents "
             "dropped)%s; each sample's flags say how much",
-            task.id, len(cut), len(samples), budget.context_length,
+            task.id, len(cut), len(samples), _cut_to(cut, budget.context_length),
             sum(s.truncation.tokens_dropped for s in cut),
             f", {len(over)} still longer than the context (flag context_overflow)" if over else "",
         )
@@ -403,14 +418,10 @@ def run(settings: RunSettings) -> RunOutcome:
     validate(settings.reasoning, settings.reasoning_budget)
     if settings.limit is not None and settings.limit < 1:
         raise ConfigError(f"--limit must be a positive number of samples, got {settings.limit}")
-    user_budgets = {
-        "budget_subtask1": settings.longhealth_budget,
-        "budget_subtask23": settings.longhealth_budget_23,
-    }
     if not settings.tasks:
         raise ConfigError("no task selected (--tasks named none); give task ids, all, level1 or level2")
     # built here so that unknown tasks and bad budgets fail before any model is loaded
-    tasks = [get_task(t, protocol, **user_budgets) for t in settings.tasks]
+    tasks = [_build_task(t, protocol, settings, None)[0] for t in settings.tasks]
     datasets = {t.id: resolve_dataset(t.id, settings.data_dir, protocol) for t in tasks}
     for t in tasks:
         shots = t.spec.shots

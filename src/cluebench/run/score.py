@@ -8,6 +8,7 @@ from typing import Sequence
 from cluebench.errors import DataError
 from cluebench.models.base import Message
 from cluebench.protocol import DEFAULT_PROTOCOL, load_protocol
+from cluebench.records import SampleRecord
 from cluebench.tasks.base import PromptBudget, Sample, Task
 from cluebench.tasks.registry import get_task
 from cluebench.tasks.scorers import Scorers
@@ -111,8 +112,8 @@ def score_predictions(
             outputs.append(r["prediction"])
     scores = task.score(samples, outputs, scorers)
     sample_rows = [
-        {"id": s.id, "cluster": s.cluster, "subtask": s.subtask, "output": out, "metrics": sc.metrics,
-         "flags": {**sc.flags, "failed": False}}
+        SampleRecord(id=s.id, cluster=s.cluster, subtask=s.subtask, output=out, metrics=sc.metrics,
+                     flags={**sc.flags, "failed": False})
         for s, sc, out in zip(samples, scores, outputs)
     ]
     names = task.metric_names(scorers)

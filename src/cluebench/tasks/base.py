@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 from cluebench.models.base import Message
 from cluebench.protocol import Protocol, TaskSpec
@@ -23,6 +23,9 @@ class Truncation:
     tokens_dropped: int = 0
     answer_survived: bool | None = True  # None: the task has no answer span to check
     fits: bool = True  # False: even with every document cut the prompt exceeds the context
+    # The task's own token budget (prompt + generation) the prompt was cut to fit, where it is
+    # below the context (LongHealth's); None: the model's context was the limit.
+    budget: int | None = None
 
 
 @dataclass
@@ -81,6 +84,14 @@ class Task(abc.ABC):
     error_flags: ClassVar[tuple[str, ...]] = ()
     #: Run options (keyword arguments of the constructor) this task accepts, e.g. token budgets.
     option_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def run_options(cls, settings: Any, demo: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The constructor options (`option_names`) for a run with these settings (the runner's
+        `RunSettings`) on data whose demo sizes are `demo` (`demo_run.toml`'s table of this task;
+        None on real data or with --full). Only the task knows which of its settings a flag
+        or a demo size sets, so the runner holds no task names; none by default."""
+        return {}
 
     def __init__(self, spec: TaskSpec, protocol: Protocol) -> None:
         self.spec = spec  # this task's table from the protocol file

@@ -32,7 +32,7 @@ from the protocol file (`[tasks.longhealth]`), never from code.
 from __future__ import annotations
 
 import random
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from cluebench.errors import ConfigError
 from cluebench.metrics.answers import longhealth_lenient, longhealth_strict
@@ -83,6 +83,17 @@ class LongHealthTask(Task):
         self.repeats = self.settings.repeats if repeats is None else repeats
         self.seed = protocol.shot_seed if seed is None else int(seed)
         self.packer = Packer(self.settings.separator)
+
+    @classmethod
+    def run_options(cls, settings: Any, demo: Mapping[str, Any] | None) -> dict[str, Any]:
+        """`--longhealth-budget` / `--longhealth-budget-23` win over the demo's budgets; the demo
+        may also ask for fewer repeats. None leaves the protocol's value."""
+        demo = demo or {}
+        return {
+            "budget_subtask1": settings.longhealth_budget or demo.get("budget_subtask1"),
+            "budget_subtask23": settings.longhealth_budget_23 or demo.get("budget_subtask23"),
+            "repeats": demo.get("repeats"),
+        }
 
     # ---------------------------------------------------------------- protocol facts
 
@@ -203,6 +214,8 @@ class LongHealthTask(Task):
         gold = self.gold(question, subtask)
         truncation, extra = self.packer.describe(budget, candidates, packed)
         truncation.fits = packed.prompt_tokens + self.max_tokens <= budget.context_length
+        if token_limit + self.max_tokens < budget.context_length:
+            truncation.budget = token_limit + self.max_tokens
         extra["prompt_tokens"] = packed.prompt_tokens
         extra["token_limit"] = token_limit
         if question.ambiguous and subtask != 3:

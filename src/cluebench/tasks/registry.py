@@ -39,18 +39,23 @@ def task_class(task_id: str) -> type[Task]:
     return _TASKS[task_id]
 
 
-def get_task(task_id: str, protocol: Protocol | None = None, **options: Any) -> Task:
-    """Instantiate a task; of `options` (run settings such as token budgets) each task takes the
-    ones it names in `option_names`, so callers need not know which task wants which."""
-    protocol = protocol or load_protocol()
+def resolve_task_class(task_id: str, protocol: Protocol) -> type[Task]:
+    """The class running `protocol`'s task `task_id`; a `ConfigError` names what is missing."""
     if task_id not in protocol.tasks:
         raise ConfigError(f"unknown task '{task_id}': expected one of {', '.join(protocol.tasks)}")
     try:
-        cls = task_class(task_id)
+        return task_class(task_id)
     except KeyError:
         raise ConfigError(
             f"task '{task_id}' of protocol {protocol.name} has no code: expected a file "
             f"cluebench/tasks/{task_id}.py with a class decorated @register_task({task_id!r})"
         ) from None
+
+
+def get_task(task_id: str, protocol: Protocol | None = None, **options: Any) -> Task:
+    """Instantiate a task; of `options` (run settings such as token budgets) each task takes the
+    ones it names in `option_names`, so callers need not know which task wants which."""
+    protocol = protocol or load_protocol()
+    cls = resolve_task_class(task_id, protocol)
     taken = {k: v for k, v in options.items() if k in cls.option_names}
     return cls(protocol.task(task_id), protocol, **taken)  # type: ignore[call-arg]

@@ -20,6 +20,9 @@ from pathlib import Path
 from cluebench.util import import_if_present
 
 Reader = Callable[[Path, bytes], list[dict]]
+#: Writes the task's synthetic demo file at the path it is given (the protocol's `data_file`
+#: under the demo folder), byte for byte the same on every run.
+DemoWriter = Callable[[Path], None]
 
 
 @dataclass(frozen=True)
@@ -38,22 +41,43 @@ class ReaderEntry:
     read: Reader
     source: PublicSource | None  # public: fetched and checksummed
     obtain: str | None  # credentialed: the steps to get the file ("{path}" is where it goes)
+    # What `clue data check` says under its table where a row is not what the paper's n counts.
+    rows_note: str | None = None
 
 
 _ENTRIES: dict[str, ReaderEntry] = {}
+_DEMOS: dict[str, DemoWriter] = {}
 
 
 def reader(
-    task: str, *, source: PublicSource | None = None, obtain: str | None = None
+    task: str,
+    *,
+    source: PublicSource | None = None,
+    obtain: str | None = None,
+    rows_note: str | None = None,
 ) -> Callable[[Reader], Reader]:
-    """Register `fn` as `task`'s reader; exactly one of `source` / `obtain` says how to get it."""
+    """Register `fn` as `task`'s reader; exactly one of `source` / `obtain` says how to get it.
+    `rows_note` (e.g. "rows are patients; ...") is for a reader whose rows are not the items the
+    paper counts, so a row count next to the paper's n is not misread."""
     if (source is None) == (obtain is None):
         raise TypeError(f"reader {task!r}: give either a public source or the steps to obtain it")
 
     def decorate(fn: Reader) -> Reader:
         if task in _ENTRIES:
             raise ValueError(f"two readers for task {task!r}")
-        _ENTRIES[task] = ReaderEntry(task, fn, source, obtain)
+        _ENTRIES[task] = ReaderEntry(task, fn, source, obtain, rows_note)
+        return fn
+
+    return decorate
+
+
+def demo_writer(task: str) -> Callable[[DemoWriter], DemoWriter]:
+    """Register `fn` as the writer of `task`'s synthetic demo file, next to its reader."""
+
+    def decorate(fn: DemoWriter) -> DemoWriter:
+        if task in _DEMOS:
+            raise ValueError(f"two demo writers for task {task!r}")
+        _DEMOS[task] = fn
         return fn
 
     return decorate
@@ -64,13 +88,29 @@ def _load_all() -> None:
         importlib.import_module(f"{__name__}.{module}")
 
 
-def reader_for(task: str) -> Reader:
-    """`task`'s reader, importing ``cluebench.datasets.readers.<task>`` if none is registered yet."""
+def reader_entry(task: str) -> ReaderEntry:
+    """`task`'s registration, importing ``cluebench.datasets.readers.<task>`` if none is registered yet."""
     if task not in _ENTRIES and task.isidentifier():
         import_if_present(f"{__name__}.{task}")
     if task not in _ENTRIES:
         raise KeyError(f"no reader registered for task {task!r} (cluebench/datasets/readers/{task}.py)")
-    return _ENTRIES[task].read
+    return _ENTRIES[task]
+
+
+def reader_for(task: str) -> Reader:
+    """`task`'s reader (see :func:`reader_entry`)."""
+    return reader_entry(task).read
+
+
+def demo_writer_for(task: str) -> DemoWriter:
+    """`task`'s demo writer, importing ``cluebench.datasets.readers.<task>`` if none is registered yet."""
+    if task not in _DEMOS and task.isidentifier():
+        import_if_present(f"{__name__}.{task}")
+    if task not in _DEMOS:
+        raise KeyError(
+            f"no demo writer registered for task {task!r} (@demo_writer in cluebench/datasets/readers/{task}.py)"
+        )
+    return _DEMOS[task]
 
 
 _load_all()
@@ -78,4 +118,16 @@ _load_all()
 READERS: dict[str, Reader] = {t: e.read for t, e in _ENTRIES.items()}
 ENTRIES: dict[str, ReaderEntry] = dict(_ENTRIES)
 
-__all__ = ["ENTRIES", "READERS", "PublicSource", "Reader", "ReaderEntry", "reader", "reader_for"]
+__all__ = [
+    "ENTRIES",
+    "READERS",
+    "DemoWriter",
+    "PublicSource",
+    "Reader",
+    "ReaderEntry",
+    "demo_writer",
+    "demo_writer_for",
+    "reader",
+    "reader_entry",
+    "reader_for",
+]

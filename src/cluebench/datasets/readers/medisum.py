@@ -6,10 +6,13 @@ its evaluator reads a list. MeDiSumQA's context is `discharge_summary` (evaluato
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
-from cluebench.datasets.readers import reader
+from cluebench.datasets._demo import write_text
+from cluebench.datasets.readers import demo_writer, reader
+from cluebench.datasets.readers._demo_notes import NOTES, note_text
 from cluebench.datasets._io import (
     IdRegistry,
     decode_utf8,
@@ -107,3 +110,28 @@ def read_medisumcode(path: Path, raw: bytes) -> list[dict]:
         ids.add(ident, line)
         rows.append({**obj, "id": ident, "text": note, "icd_codes": codes})
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic demo file: both tasks' files are built from the same invented discharge notes
+# (`_demo_notes.NOTES`).
+# --------------------------------------------------------------------------------------------
+
+
+@demo_writer("medisumqa")
+def write_qa_demo(path: Path) -> None:
+    """`MeDiSumQA.json`: each note's question-answer pairs, the note without its instructions."""
+    records = []
+    for note in NOTES:
+        for question, answer in note["qa"]:
+            records.append({"note_id": note["note_id"], "discharge_summary": note_text(note, with_instructions=False),
+                            "Question": question, "Answer": answer})
+    write_text(path, json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+
+
+@demo_writer("medisumcode")
+def write_code_demo(path: Path) -> None:
+    """`MeDiSumCode.json`: each whole note with its dotless ICD-10-CM codes."""
+    records = [{"hadm_id": note["hadm_id"], "text": note_text(note, with_instructions=True),
+                "icd_codes": [{"code": c, "description": d} for c, d in note["codes"]]} for note in NOTES]
+    write_text(path, json.dumps(records, indent=2, ensure_ascii=False) + "\n")

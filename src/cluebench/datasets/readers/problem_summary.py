@@ -9,7 +9,8 @@ import csv
 import io
 from pathlib import Path
 
-from cluebench.datasets.readers import reader
+from cluebench.datasets._demo import MARK, write_text
+from cluebench.datasets.readers import demo_writer, reader
 from cluebench.datasets._io import IdRegistry, decode_utf8
 from cluebench.errors import DataError
 from cluebench.protocol import load_protocol
@@ -91,3 +92,83 @@ def read_problem_summary(path: Path, raw: bytes) -> list[dict]:
         row.update({"id": ident, **{name: original[col] for name, col in columns.items()}})
         rows.append(row)
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic demo file: invented (subjective, objective, assessment, summary with "; ") notes,
+# none from BioNLP 2023 1A.
+# --------------------------------------------------------------------------------------------
+DEMO_ROWS = [
+    ("CC: shortness of breath.\nHPI: 71 yo M with HFrEF (EF 25%) presents with 5 days of worsening dyspnea, "
+     "orthopnea and 4 kg weight gain after running out of furosemide.",
+     "T 36.8 HR 104 BP 142/88 RR 24 SpO2 89% RA. JVP to angle of jaw, bibasilar crackles, 2+ pitting edema. "
+     "BNP 2,310. CXR: pulmonary vascular congestion.",
+     "71 yo M with chronic systolic heart failure presenting with acute decompensation in the setting of "
+     "medication nonadherence, with hypoxemia.",
+     "Acute on chronic systolic heart failure; Hypoxemia; Medication nonadherence"),
+    ("CC: fever, cough.\nHPI: 58 yo F with COPD on 2L home O2 with 3 days of increased sputum, fevers and "
+     "dyspnea. Daughter reports new confusion today.",
+     "T 38.9 HR 118 BP 92/54 RR 28 SpO2 86% on 2L. Rhonchi right base. WBC 17.4, lactate 3.1. CXR: right lower "
+     "lobe consolidation.",
+     "58 yo F with COPD presenting with sepsis from right lower lobe pneumonia with COPD exacerbation and "
+     "acute on chronic hypoxemic respiratory failure.",
+     "Sepsis; Right lower lobe pneumonia; COPD exacerbation; Acute on chronic hypoxemic respiratory failure"),
+    ("CC: vomiting.\nHPI: 24 yo M with type 1 diabetes, ran out of insulin 2 days ago, now nausea, vomiting, "
+     "abdominal pain.",
+     "HR 122 BP 108/64 RR 30. Glucose 512, bicarbonate 9, anion gap 28, beta-hydroxybutyrate 6.2, K 5.6.",
+     "24 yo M with type 1 diabetes presenting with diabetic ketoacidosis after insulin omission.",
+     "Diabetic ketoacidosis; Type 1 diabetes mellitus; Hyperkalemia"),
+    ("CC: black stools.\nHPI: 66 yo M on naproxen for knee pain with 2 days of melena and lightheadedness.",
+     "HR 112 BP 96/60. Hgb 6.8 (baseline 13). BUN 58. EGD: 1.5 cm duodenal ulcer with visible vessel, clipped.",
+     "66 yo M with upper GI bleed from NSAID-associated duodenal ulcer with acute blood loss anemia.",
+     "Upper gastrointestinal bleed; Duodenal ulcer; Acute blood loss anemia; NSAID use"),
+    ("CC: right sided weakness.\nHPI: 79 yo F with atrial fibrillation not on anticoagulation, found at 09:00 "
+     "with right arm weakness and word-finding difficulty, last known well 07:30.",
+     "NIHSS 9. CT head no hemorrhage. CTA: left M2 occlusion. Irregularly irregular rhythm.",
+     "79 yo F with atrial fibrillation presenting with acute left MCA ischemic stroke, likely cardioembolic.",
+     "Acute ischemic stroke; Left MCA occlusion; Atrial fibrillation"),
+    ("CC: abdominal pain.\nHPI: 45 yo F with gallstones and 1 day of epigastric pain radiating to the back, "
+     "with nausea.",
+     "Lipase 3,400. ALT 210, AST 180, bilirubin 2.4. RUQ ultrasound: cholelithiasis, CBD 8 mm.",
+     "45 yo F with acute gallstone pancreatitis with possible choledocholithiasis.",
+     "Acute pancreatitis; Gallstone pancreatitis; Choledocholithiasis"),
+    ("CC: leg swelling.\nHPI: 52 yo M 10 days after right knee replacement with painful swelling of the right calf.",
+     "Right calf 4 cm larger than left. Duplex: occlusive thrombus of right popliteal vein. SpO2 98% RA.",
+     "52 yo M with provoked right lower extremity deep vein thrombosis after knee arthroplasty.",
+     "Deep vein thrombosis of right lower extremity; Status post right knee arthroplasty"),
+    ("CC: confusion.\nHPI: 83 yo F from assisted living with 2 days of confusion and poor oral intake; "
+     "dysuria per staff.",
+     "T 38.2 HR 96. UA: large leukocyte esterase, nitrite positive. Na 149, Cr 1.8 (baseline 0.9).",
+     "83 yo F with toxic-metabolic encephalopathy from urinary tract infection with hypernatremia and "
+     "prerenal acute kidney injury.",
+     "Urinary tract infection; Toxic metabolic encephalopathy; Hypernatremia; Acute kidney injury"),
+    ("CC: chest pain.\nHPI: 61 yo M smoker with 40 minutes of substernal pressure radiating to the left arm.",
+     "ECG: ST elevation in II, III, aVF. Troponin 4.2. Cath: 100% RCA occlusion, drug-eluting stent placed.",
+     "61 yo M with inferior ST-elevation myocardial infarction treated with RCA stenting; tobacco use.",
+     "Inferior ST elevation myocardial infarction; Coronary artery disease; Tobacco use"),
+    ("CC: fall.\nHPI: 88 yo F tripped on a rug, unable to bear weight on the left leg.",
+     "Left leg shortened and externally rotated. X-ray: displaced left femoral neck fracture. Hgb 10.9.",
+     "88 yo F with mechanical fall and displaced left femoral neck fracture, status post hemiarthroplasty.",
+     "Left femoral neck fracture; Mechanical fall; Anemia"),
+    ("CC: weakness.\nHPI: 69 yo M with CKD stage 4 with 3 days of fatigue and palpitations after a course of "
+     "trimethoprim-sulfamethoxazole.",
+     "K 7.1, Cr 4.6 (baseline 3.2). ECG: peaked T waves.",
+     "69 yo M with CKD stage 4 presenting with severe hyperkalemia and acute kidney injury, likely medication related.",
+     "Hyperkalemia; Acute kidney injury; Chronic kidney disease stage 4"),
+    ("CC: seizure.\nHPI: 34 yo F with epilepsy on levetiracetam, missed doses for a week, witnessed "
+     "generalized seizure at work.",
+     "Post-ictal on arrival, back to baseline in 2 hours. Tongue laceration. CT head negative.",
+     "34 yo F with known epilepsy presenting with breakthrough generalized seizure due to missed doses.",
+     "Breakthrough seizure; Epilepsy; Medication nonadherence"),
+]
+
+
+@demo_writer("problem_summary")
+def write_demo(path: Path) -> None:
+    """The demo CSV in the upstream column names, File IDs "SYNTHETIC-ps-NNNN.txt"."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["File ID", "Assessment", "Subjective Sections", "Objective Sections", "Summary"])
+    for i, (subj, obj, assessment, summary) in enumerate(DEMO_ROWS, start=1):
+        writer.writerow([f"{MARK}-ps-{i:04d}.txt", assessment, subj, obj, summary])
+    write_text(path, buf.getvalue())
