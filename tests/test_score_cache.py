@@ -119,7 +119,7 @@ def test_icd10_scores_are_cached_and_a_new_code_list_rescores(monkeypatch: pytes
 
     monkeypatch.setattr(icd10, "sample_scores", counting)
     cache = DictCache()
-    pred, gold = [["E119", "I10", "I10", "X999"], []], [["E119", "N179"], ["I10"]]
+    pred, gold = [["E119", "I10", "I10", "E999"], []], [["E119", "N179"], ["I10"]]
     first = Scorers(cache=cache).icd10_pairs(pred, gold)
     assert len(calls) == 2
     assert first[0]["icd_exact_p"] == 25.0 and first[0]["icd_exact_r"] == 50.0  # duplicates counted

@@ -54,6 +54,6 @@ class MeDiSumCodeTask(FewShotTask):
                 increasing_digits=icd10.increasing_digits(icd10.unique_codes(codes)),
                 format_violation=codes_only_violation(output, pattern, self.settings.codes_prefix_regex),
             )
-            metrics = {k: v for k, v in values.items() if k in self.spec.metrics}
+            metrics = {k: values[k] for k in self.spec.metrics if k in values}  # the protocol's order, cached or not
             scores.append(Score(parsed=codes, metrics=metrics, flags=flags))
         return scores
