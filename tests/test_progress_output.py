@@ -45,6 +45,24 @@ def test_throughput_fit_recovers_prompt_and_generation_rates() -> None:
     assert tp.estimate([PendingRequest(1000, 40)], completion_tokens=20) == pytest.approx(2 + 1)
 
 
+def test_a_degenerate_fit_reports_one_rate_not_two() -> None:
+    tp = Throughput()
+    for _ in range(3):  # every answer one token long after 600 prompt tokens: rates inseparable
+        tp.observe(600, 1, 1.0)
+    assert not tp.fitted
+    pp, tg = tp.tokens_per_s()
+    assert pp == tg == pytest.approx(601)  # one rate for both (the ETA still works)
+    stream = io.StringIO()
+    plan = TaskPlan("mednli", total=4, cached=0, pending=[PendingRequest(600, 4)] * 4)
+    with RunProgress([plan], stream=stream, interval_s=60, clock=_Clock()) as progress:
+        progress.start_task("mednli")
+        for _ in range(4):
+            progress.advance(_completion(600, 1, 1.0))
+        progress.finish_task("mednli")
+    finished = [l for l in stream.getvalue().splitlines() if "finished" in l][0]
+    assert "(601 tok/s, prompt and generation together)" in finished and "generation 6" not in finished
+
+
 def test_plain_lines_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()  # not a terminal: isatty() is False
     clock = _Clock()
@@ -134,3 +152,38 @@ def test_results_table_fits_80_columns_without_cutting_names_or_cis() -> None:
     for task in tasks:
         assert any(re.search(rf"│ {task}\s", l) for l in table_lines), task
     assert "SYNTHETIC DEMO SET" in text and "3 samples failed" in text
+
+
+def test_caveats_are_said_once_per_reason_and_wrap_under_their_bullet() -> None:
+    bert = "BERTScore with sentence-transformers/all-MiniLM-L6-v2 layer 6, not the paper's SciBERT (allenai/scibert_scivocab_uncased) layer 8"
+    ent = "entity_f1 (lexicon entity extractor) stands in for the paper's umls_f1 (scispaCy UMLS linker)"
+    task = {"level": 1, "n": 3, "n_failed": 0, "headline": "rougeL",
+            "metrics": {"rougeL": {"mean": 30.0, "ci": [20.0, 40.0]}},
+            "data": {"path": "x", "synthetic": True}}
+    results = {"model": {"spec": "default"}, "protocol": {"id": "clue-paper"},
+               "tasks": {"meqsum": task, "problem_summary": task, "medisumqa": {**task, "level": 2}},
+               "levels": {"level1": {"mean": 20.0, "complete": True, "comparable": False,
+                                     "not_comparable": [f"meqsum: {bert}", f"problem_summary: {ent}",
+                                                        f"problem_summary: {bert}"]},
+                          "level2": {"mean": 25.0, "complete": True, "comparable": False,
+                                     "not_comparable": [f"medisumqa: {ent}", f"medisumqa: {bert}"]}}}
+
+    class Outcome:
+        out = Path("runs/x")
+        report = None
+
+    Outcome.results = results  # type: ignore[attr-defined]
+    buf = io.StringIO()
+    print_run_summary(Outcome, file=buf)
+    lines = buf.getvalue().splitlines()
+    start = lines.index("* not comparable to the published value:")
+    block = lines[start + 1:]
+    block = block[: next(i for i, l in enumerate(block) if not l.startswith("  "))]
+    assert all(len(l) <= 80 for l in block)
+    assert [l for l in block if l.startswith("  - ")] == [
+        l for l in block if not l.startswith("    ")
+    ]  # every continuation line hangs under its bullet
+    joined = " ".join(l.strip() for l in block)
+    assert joined.count("BERTScore with") == 1 and joined.count("stands in for") == 1
+    assert "layer 8 (Level 1: meqsum, problem_summary; Level 2: medisumqa)" in joined
+    assert "UMLS linker) (Level 1: problem_summary; Level 2: medisumqa)" in joined

@@ -86,7 +86,23 @@ class Throughput:
 
     def rates(self) -> tuple[float, float] | None:
         """(seconds per prompt token, seconds per generated token), or None before any answer."""
+        fit = self._fit()
+        if fit is not None:
+            return fit
         if not self._pts:
+            return None
+        total = sum(p + g for p, g, _ in self._pts)
+        per_token = sum(t for _, _, t in self._pts) / total if total else 0.0
+        return per_token, per_token
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the two rates were told apart (else one rate stands for both kinds of token:
+        MedNLI's one-word answers, for instance, say nothing about generation speed)."""
+        return self._fit() is not None
+
+    def _fit(self) -> tuple[float, float] | None:
+        if len(self._pts) < 2:
             return None
         spp = sum(p * p for p, _, _ in self._pts)
         sgg = sum(g * g for _, g, _ in self._pts)
@@ -94,14 +110,12 @@ class Throughput:
         spl = sum(p * t for p, _, t in self._pts)
         sgl = sum(g * t for _, g, t in self._pts)
         det = spp * sgg - spg * spg
-        if len(self._pts) >= 2 and det > 1e-9 * max(spp * sgg, 1e-30):
+        if det > 1e-9 * max(spp * sgg, 1e-30):
             a = (spl * sgg - sgl * spg) / det
             b = (sgl * spp - spl * spg) / det
             if a >= 0 and b >= 0:
                 return a, b
-        total = sum(p + g for p, g, _ in self._pts)
-        per_token = sum(t for _, _, t in self._pts) / total if total else 0.0
-        return per_token, per_token
+        return None
 
     def tokens_per_s(self) -> tuple[float | None, float | None]:
         """(prompt tokens/s, generated tokens/s) as fitted; None where unknown or infinite."""
@@ -221,6 +235,8 @@ class RunProgress:
         pp, tg = self.throughput.tokens_per_s()
         if pp is None and tg is None:
             return ""
+        if not self.throughput.fitted:
+            return f" ({pp:,.0f} tok/s, prompt and generation together)" if pp is not None else ""
         parts = []
         if pp is not None:
             parts.append(f"prompt {pp:,.0f} tok/s")
@@ -451,6 +467,33 @@ def results_table(results: ResultsFile) -> Any:
     return table
 
 
+def grouped_caveats(by_level: dict[str, Sequence[str]]) -> list[str]:
+    """One line per distinct reason, naming the levels and tasks it applies to, from the levels'
+    "task: reason" notes (the same scorer stand-in in three tasks is said once, not three times)."""
+    reasons: dict[str, dict[str, list[str]]] = {}
+    for name, notes in by_level.items():
+        level = name.replace("level", "Level ")
+        for note in notes:
+            task, sep, reason = note.partition(": ")
+            if not sep:
+                task, reason = "", note
+            tasks = reasons.setdefault(reason, {}).setdefault(level, [])
+            if task and task not in tasks:
+                tasks.append(task)
+    return [
+        reason + " (" + "; ".join(f"{lv}: {', '.join(ts)}" if ts else lv for lv, ts in where.items()) + ")"
+        for reason, where in reasons.items()
+    ]
+
+
+def hanging(text: str, width: int, first: str, rest: str) -> str:
+    """`text` wrapped at word boundaries to `width`, continuation lines indented under the first."""
+    import textwrap
+
+    return textwrap.fill(text, width=max(width, 40), initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     """`clue run`'s closing output: the results table, then the run directory and report."""
     from cluebench.records import ResultsFile
@@ -459,16 +502,13 @@ def print_run_summary(outcome: Any, *, file: IO[str] | None = None) -> None:
     results = ResultsFile.from_dict(outcome.results)
     console.print(results_table(results))
     _print_reasoning(console, results)
-    caveats = [
-        f"Level {name[-1]}: {r}"
-        for name, lvl in results.levels.items()
-        if lvl.get("mean") is not None
-        for r in lvl.get("not_comparable") or []
-    ]
+    caveats = grouped_caveats(
+        {name: lvl.get("not_comparable") or [] for name, lvl in results.levels.items() if lvl.get("mean") is not None}
+    )
     if caveats:
         console.print("* not comparable to the published value:")
         for line in caveats:
-            console.print(f"  {line}", markup=False)
+            console.print(hanging(line, console.width, "  - ", "    "), markup=False, soft_wrap=True)
     failed = {t: e.n_failed for t, e in results.tasks.items() if e.n_failed}
     if failed:
         console.print(
