@@ -40,7 +40,7 @@ VARIANTS: dict[str, dict] = {
     "threads 1": {"n_threads": 1, "n_threads_batch": 1, "n_batch": 512, "n_ubatch": 512},
     "gen 1 thread, prompt 2": {"n_threads": 1, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 512},
     "batch 2048, ubatch 2048": {"n_threads": 2, "n_threads_batch": 2, "n_batch": 2048, "n_ubatch": 2048},
-    "ubatch 128": {"n_threads": 2, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 128},
+    "ubatch 128 (cluebench CPU default)": {"n_threads": 2, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 128},
     "flash attention": {"n_threads": 2, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 512, "flash_attn": True},
     "flash attn + q8_0 KV": {
         "n_threads": 2, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 512, "flash_attn": True,

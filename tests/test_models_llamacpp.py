@@ -122,3 +122,15 @@ def test_context_never_exceeds_training_context(monkeypatch):
         assert b.context_length == 8192
     finally:
         b.close()
+
+
+def test_llama_settings_use_small_cpu_steps_and_llama_cpp_defaults_on_a_gpu() -> None:
+    from cluebench.models.base import BackendOptions
+    from cluebench.models.llamacpp import LlamaCppBackend
+
+    cpu = LlamaCppBackend.llama_settings(BackendOptions(n_threads=2), 8192)
+    assert cpu == {"n_threads": 2, "n_threads_batch": 2, "n_batch": 512, "n_ubatch": 128}
+    gpu = LlamaCppBackend.llama_settings(BackendOptions(n_threads=2, n_gpu_layers=99), 8192)
+    assert gpu["n_batch"] == gpu["n_ubatch"] == 512
+    tiny = LlamaCppBackend.llama_settings(BackendOptions(n_threads=2), 64)  # never above the context
+    assert tiny["n_batch"] == tiny["n_ubatch"] == 64
