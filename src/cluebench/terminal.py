@@ -564,7 +564,7 @@ def print_score(result: dict, *, file: IO[str] | None = None) -> None:
 
 def format_comparison(result: dict) -> str:
     """`clue compare`'s table (the result of analysis.compare.compare_runs) as text."""
-    from cluebench.util import fmt_number, fmt_p
+    from cluebench.util import fmt_ci, fmt_number, fmt_p
     from rich.console import Console
     from rich.table import Table
 
@@ -591,7 +591,7 @@ def format_comparison(result: dict) -> str:
                 fmt_number(m["base"]),
                 fmt_number(m["candidate"]),
                 fmt_number(m["delta"]),
-                "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+                fmt_ci(ci),
                 fmt_p(m["p"]),
                 fmt_p(m["p_holm"]),
                 str(m["n"]),
@@ -605,7 +605,7 @@ def format_comparison(result: dict) -> str:
             fmt_number(lv["base"]),
             fmt_number(lv["candidate"]),
             fmt_number(lv["delta"]),
-            "–" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+            fmt_ci(ci),
             fmt_p(lv["p"]),
             "",
             "",

@@ -10,7 +10,7 @@ import importlib.metadata
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +132,11 @@ def package_version(dist: str) -> str | None:
 def fmt_number(x: float | None, nd: int = 2) -> str:
     """A score for a table: `nd` decimals, an en dash when there is none."""
     return "–" if x is None else f"{x:.{nd}f}"
+
+
+def fmt_ci(ci: Sequence[float] | None, empty: str = "–", nd: int = 2) -> str:
+    """A confidence interval for a table, `[lo, hi]` at `nd` decimals; `empty` when there is none."""
+    return empty if not ci else f"[{ci[0]:.{nd}f}, {ci[1]:.{nd}f}]"
 
 
 def fmt_p(p: float | None) -> str:

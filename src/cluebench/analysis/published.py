@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 from cluebench.analysis.lineage import best_match, published_names
+from cluebench.util import fmt_number
 
 V3_FILE = "clue_v3_website_results.json"
 V5_FILE = "clue_v5_table3_deltas.json"
@@ -129,13 +130,9 @@ def by_hf_id(hf_id: str) -> PublishedModel | None:
     return next((m for m in v3_models() if m.hf_id == hf_id), None)
 
 
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
-
-
 def _levels(hf_id: str) -> str:
     m = by_hf_id(hf_id)
-    return "–" if m is None else f"{_fmt(m.level1)} / {_fmt(m.level2)}"
+    return "–" if m is None else f"{fmt_number(m.level1)} / {fmt_number(m.level2)}"
 
 
 def models_table() -> str:

@@ -16,14 +16,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from cluebench import __version__
 from cluebench.records import TaskResult
 from cluebench.report import collect, figures
-from cluebench.util import fmt_number, fmt_p, write_text_atomic
+from cluebench.util import fmt_ci, fmt_number, fmt_p, write_text_atomic
 
 SEED = 0
 N_BOOT = 2000
-
-
-def _fmt_ci(ci: list[float] | None) -> str:
-    return "" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def _heat(value: float | None, best: float | None) -> str:
@@ -43,7 +39,7 @@ def _env() -> Environment:
     )
     env.filters.update(
         fmt=fmt_number,
-        fmt_ci=_fmt_ci,
+        fmt_ci=lambda ci: fmt_ci(ci, empty=""),
         fmt_p=fmt_p,
         heat=_heat,
         tojson_pretty=lambda o: json.dumps(o, indent=2, sort_keys=True, default=str),
