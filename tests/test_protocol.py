@@ -88,3 +88,43 @@ def test_format_pieces_live_in_the_protocol_not_in_code() -> None:
         text = py.read_text(encoding="utf-8")
         for piece in pieces:
             assert piece not in text, f"{py.relative_to(source)} still holds {piece}"
+
+
+def test_a_run_is_read_under_the_protocol_that_made_it(tmp_path, monkeypatch) -> None:
+    """The report and readers of a run apply the run's own protocol (found by sha256, then id),
+    not whichever is the default today; an unknown protocol falls back to the default."""
+    import json
+
+    from cluebench import protocol as protocol_module
+    from cluebench.analysis.runfiles import Run
+    from cluebench.report import collect
+
+    default = protocol_module.load_protocol()
+    text = protocol_module.protocol_path().read_text(encoding="utf-8")
+    variant_text = text.replace('id = "clue-paper"', 'id = "clue-variant"').replace(
+        'level1 = ["mednli", "meqsum", "problem_summary"]', 'level1 = ["mednli", "meqsum"]'
+    )
+    assert variant_text.count("clue-variant") == 1 and 'level1 = ["mednli", "meqsum"]' in variant_text
+    variant_file = tmp_path / "clue_variant.toml"
+    variant_file.write_text(variant_text, encoding="utf-8")
+    packaged = protocol_module.available_protocols()
+    monkeypatch.setattr(protocol_module, "available_protocols", lambda: [*packaged, str(variant_file)])
+    variant = protocol_module.load_protocol(str(variant_file))
+
+    assert protocol_module.find_protocol("clue-variant").sha256 == variant.sha256
+    assert protocol_module.find_protocol("renamed", variant.sha256).id == "clue-variant"  # sha first
+    assert protocol_module.find_protocol("no-such-protocol", "0" * 64) is default
+    assert protocol_module.find_protocol(None) is default
+
+    def make_run(name: str, ident: str, sha: str) -> Run:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "results.json").write_text(json.dumps({"protocol": {"id": ident, "sha256": sha}, "tasks": {}}))
+        return Run.load(folder)
+
+    old = make_run("old", "clue-variant", variant.sha256)
+    assert old.protocol_spec.id == "clue-variant"
+    assert collect.levels_map([old])["level1"] == ["mednli", "meqsum"]
+    new = make_run("new", default.id, default.sha256)
+    assert collect.levels_map([new])["level1"] == ["mednli", "meqsum", "problem_summary"]
+    assert collect.levels_map([old, new]) == collect.levels_map([new])  # mixed: the default's

@@ -235,6 +235,20 @@ def load_protocol(name: str = DEFAULT_PROTOCOL) -> Protocol:
     )
 
 
+def find_protocol(ident: str | None, sha256: str | None = None) -> Protocol:
+    """The packaged protocol a run file names (its ``protocol`` record): the one with that
+    sha256, else the one with that id, else the default. Readers of old runs (the report,
+    `clue compare`) then apply the levels and paper scores of the protocol that made the run, not
+    whichever protocol is the default today."""
+    known = [load_protocol(name) for name in available_protocols()]
+    for wanted in (sha256, ident):
+        if wanted:
+            found = next((p for p in known if wanted in (p.sha256, p.id)), None)
+            if found is not None:
+                return found
+    return load_protocol()
+
+
 def parse_protocol(data: Mapping[str, Any], *, name: str, path: str, sha256: str) -> Protocol:
     """Build a :class:`Protocol` from a parsed TOML table, checking every key and type."""
     where = path or name

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cluebench.errors import ClueError, DataError
+from cluebench.protocol import Protocol, find_protocol
 from cluebench.records import ConfigFile, ResultsFile, SampleRecord, TaskResult
 
 _QUANT_TAIL = re.compile(
@@ -91,6 +92,12 @@ class Run:
                 f"{path}: no results.json and no <task>/samples.jsonl; is this a run directory?"
             )
         return run
+
+    @property
+    def protocol_spec(self) -> Protocol:
+        """The protocol that made this run, as its files name it (see `protocol.find_protocol`)."""
+        record = self.protocol or {}
+        return find_protocol(record.get("id"), record.get("sha256"))
 
     def sample_tasks(self) -> list[str]:
         """Tasks that have a samples.jsonl in the run directory."""

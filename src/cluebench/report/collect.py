@@ -30,7 +30,7 @@ from cluebench.analysis.lineage import find_pair, identify
 from cluebench.analysis.published import V3_LABEL, find_published, v3_models, v3_source
 from cluebench.analysis.runfiles import Run
 from cluebench.errors import ClueError
-from cluebench.protocol import load_protocol
+from cluebench.protocol import Protocol, load_protocol
 from cluebench.records import ConfigFile, SampleRecord, TaskResult
 
 N_EXAMPLES = 2  # worst and best samples shown per task and run
@@ -50,6 +50,7 @@ def credentialed_tasks(runs: list[Run]) -> set[str]:
     """Tasks whose data is under a data-use agreement: protocol flag or results.json field."""
     out = {t for t, spec in load_protocol().tasks.items() if spec.credentialed}
     for run in runs:
+        out |= {t for t, spec in run.protocol_spec.tasks.items() if spec.credentialed}
         for task, entry in run.results.tasks.items():
             if entry.credentialed:
                 out.add(task)
@@ -61,7 +62,7 @@ def task_entry(run: Run, task: str) -> TaskResult | None:
     entry = run.task_result(task)
     if entry is not None:
         return entry
-    spec = load_protocol().tasks.get(task)
+    spec = run.protocol_spec.tasks.get(task)
     samples = run.samples(task)
     if not spec or not samples:
         return None
@@ -71,19 +72,26 @@ def task_entry(run: Run, task: str) -> TaskResult | None:
         headline=spec.headline,
         metric_names=list(spec.metrics),
     ))
-    paper = paper_levels()
+    paper = run.protocol_spec.paper_levels.as_dict()
     if task in paper["metrics"]:
         entry.paper_score = paper_task_score(entry, paper["metrics"][task], paper["substitutes"])
     return entry
 
 
-def paper_levels() -> dict:
+def report_protocol(runs: list[Run]) -> Protocol:
+    """The protocol whose levels a report of `runs` shows: the runs' own when they share one,
+    else the default."""
+    found = {run.protocol_spec.sha256: run.protocol_spec for run in runs}
+    return next(iter(found.values())) if len(found) == 1 else load_protocol()
+
+
+def paper_levels(runs: list[Run]) -> dict:
     """The protocol's definition of the paper's level score ([paper_levels])."""
-    return load_protocol().paper_levels.as_dict()
+    return report_protocol(runs).paper_levels.as_dict()
 
 
 def levels_map(runs: list[Run]) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in load_protocol().levels.items()}
+    return {k: list(v) for k, v in report_protocol(runs).levels.items()}
 
 
 def scrub(obj: Any) -> Any:
@@ -128,7 +136,7 @@ def leaderboard(
     """Rows per run: each task's headline (mean, CI) and the paper's level scores with
     joint-bootstrap CIs; then (with `published`) the paper's v3 rows, marked as published."""
     levels = levels_map(runs)
-    paper = paper_levels()
+    paper = paper_levels(runs)
     rows = []
     for run, label in zip(runs, labels):
         entries = {t: e for t in run.tasks if (e := task_entry(run, t))}
@@ -156,7 +164,7 @@ def leaderboard(
                 headlines[t] = e.headline
                 break
         else:
-            spec = load_protocol().tasks.get(t)
+            spec = report_protocol(runs).tasks.get(t)
             headlines[t] = spec.headline if spec else ""
     best: dict[str, float] = {}
     for key in [*tasks, *levels]:
@@ -200,7 +208,7 @@ def published_differences(runs: list[Run], labels: list[str]) -> list[dict]:
     """For each run of a model the paper evaluated: ours vs the published value, per task (the
     task's part of the paper's level score, i.e. the mean of its published metrics) and level."""
     levels = levels_map(runs)
-    paper = paper_levels()
+    paper = paper_levels(runs)
     out = []
     for run, label in zip(runs, labels):
         name = str(run.model.get("spec") or run.model.get("model_id") or run.path.name)
