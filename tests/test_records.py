@@ -110,3 +110,18 @@ def test_rows_still_in_memory_read_as_the_files_do() -> None:
     assert entry.metrics["accuracy"]["mean"] == 50.0 and entry.n == 0
     with pytest.raises(DataError, match="field 'confidence'"):
         as_samples([row | {"confidence": 1}])
+
+
+@pytest.mark.parametrize(
+    "protocol, field",
+    [({"id": ["a"]}, "protocol.id"), ({"id": "clue-paper", "sha256": 5}, "protocol.sha256"),
+     ({"id": "clue-paper", "variant": 3}, "protocol.variant")],
+)
+def test_a_malformed_protocol_record_is_one_error_naming_its_field(protocol, field) -> None:
+    from cluebench.errors import DataError
+    from cluebench.records import ConfigFile, ResultsFile
+
+    for cls, name in ((ResultsFile, "results.json"), (ConfigFile, "config.json")):
+        with pytest.raises(DataError) as err:
+            cls.from_dict({"protocol": protocol}, name)
+        assert f"field '{field}'" in str(err.value) and name in str(err.value)

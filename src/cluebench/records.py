@@ -135,6 +135,7 @@ class ResultsFile:
     @classmethod
     def from_dict(cls, obj: Any, path: str | Path = "results.json") -> ResultsFile:
         values = _known(cls, _object(obj, path), path, None)
+        _check_protocol(values.get("protocol"), path)
         tasks = values.get("tasks") or {}
         values["tasks"] = {t: TaskResult.from_dict(entry, path, f"tasks.{t}") for t, entry in tasks.items()}
         return cls(**values)
@@ -183,7 +184,20 @@ class ConfigFile:
         obj = _object(obj, path)
         names = set(field_names(cls)) - {"other"}
         known = _known(cls, {k: v for k, v in obj.items() if k in names}, path, None)
+        _check_protocol(known.get("protocol"), path)
         return cls(**known, other={k: v for k, v in obj.items() if k not in names})
+
+
+def _check_protocol(record: Any, path: str | Path) -> None:
+    """The protocol record's strings are strings and its variant an object: readers (the report,
+    `find_protocol`) use them as such."""
+    for key in ("id", "sha256", "version"):
+        value = (record or {}).get(key)
+        if value is not None and not isinstance(value, str):
+            raise DataError(path, f"expected a string, got {_json_type(value)}", field=f"protocol.{key}")
+    variant = (record or {}).get("variant")
+    if variant is not None and not isinstance(variant, dict):
+        raise DataError(path, f"expected an object or null, got {_json_type(variant)}", field="protocol.variant")
 
 
 _CONFIG_OPTIONAL = {"full", "demo"}

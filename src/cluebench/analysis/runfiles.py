@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ class Run:
             )
         return run
 
-    @property
+    @cached_property
     def protocol_spec(self) -> Protocol:
         """The protocol that made this run, as its files name it (see `protocol.find_protocol`)."""
         record = self.protocol or {}
